@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Tear down the ship test cluster started by up.sh and put the machine back as it was.
+# Keeps the cached binaries (/var/cache/ship-cluster) and the logs (/var/log/ship-cluster);
+# never touches dockerd. Safe to run when nothing (or only part) is up.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/common.sh"
+T_START=$(now)
+
+# stop_daemon NAME BINARY [GRACE]: TERM by pid, KILL after the grace period
+stop_daemon() {
+  local name=$1 bin=$2 grace=${3:-15} pid
+  if pid=$(pid_of "$name" "$bin"); then
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 $((grace * 5))); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
+    if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null; sleep 0.3; log "$name: killed (pid $pid)"; else log "$name: stopped (pid $pid)"; fi
+  fi
+  rm -f "$(pidfile "$name")"
+}
+
+remove_pods() {
+  # 1. controllers off first, so nothing recreates pods; then delete every pod through the
+  #    API while the kubelet still runs: it stops containers and tears down their networking
+  stop_daemon kube-controller-manager kube-controller-manager
+  stop_daemon kube-scheduler kube-scheduler
+  if pid_of kube-apiserver kube-apiserver >/dev/null && pid_of kubelet kubelet >/dev/null && [ -x "$KUBECTL" ]; then
+    local n; n=$(kc get pods -A --no-headers 2>/dev/null | wc -l)
+    if [ "$n" -gt 0 ]; then
+      log "deleting $n pod(s) through the API"
+      kc delete pods --all -A --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1 || log "some pods did not terminate in time"
+    fi
+    if pid_of containerd containerd >/dev/null; then
+      wait_for 30 "pod sandboxes to stop" bash -c "[ -z \"\$(ctr -a $CTRD_SOCK -n k8s.io tasks ls -q)\" ]" || true
+    fi
+  fi
+  stop_daemon kubelet kubelet
+}
+
+kill_leftover_tasks() {
+  # 2. whatever still runs in our containerd: kill and delete its tasks
+  pid_of containerd containerd >/dev/null || return 0
+  local ids id
+  ids=$(ctrd tasks ls -q 2>/dev/null)
+  if [ -n "$ids" ]; then
+    log "killing leftover containerd tasks: $(echo "$ids" | wc -l)"
+    for id in $ids; do ctrd tasks kill -a -s SIGKILL "$id" >/dev/null 2>&1; done
+    sleep 1
+    for id in $ids; do ctrd tasks delete -f "$id" >/dev/null 2>&1; done
+  fi
+}
+
+stop_control_plane() {
+  stop_daemon kube-apiserver kube-apiserver
+  stop_daemon etcd etcd
+  stop_daemon containerd containerd
+}
+
+kill_leftover_shims() {
+  # 3. shims of our containerd (found by our socket path in their command line), by pid
+  local p
+  for p in /proc/[0-9]*; do
+    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q "^/usr/bin/containerd-shim-runc-v2 .*-address $CTRD_SOCK " || continue
+    kill -KILL "${p#/proc/}" 2>/dev/null && log "killed leftover shim ${p#/proc/}"
+  done
+}
+
+unmount_leftovers() {
+  local m n=0
+  # deepest first; lazy unmount as a last resort
+  while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || { log "could not unmount $m"; continue; }
+    n=$((n + 1))
+  done < <(findmnt -rn -o TARGET | grep -E "^($KUBELET_DIR|$RUN|$STATE)(/|$)" | sort -r)
+  [ "$n" -eq 0 ] || log "unmounted $n leftover mount(s)"
+}
+
+remove_network() {
+  local l
+  if ip link show "$CNI_BRIDGE" >/dev/null 2>&1; then
+    for l in $(ip -o link show master "$CNI_BRIDGE" | awk -F': ' '{print $2}' | cut -d@ -f1); do ip link del "$l" 2>/dev/null; done
+    ip link del "$CNI_BRIDGE" && log "removed bridge $CNI_BRIDGE"
+  fi
+  if ip link show "$NODE_IF" >/dev/null 2>&1; then ip link del "$NODE_IF" && log "removed interface $NODE_IF ($NODE_IP)"; fi
+  rm -rf "/var/lib/cni/networks/$CNI_NET" /var/lib/cni/results/"$CNI_NET"-*
+}
+
+# iptables chains made by the portmap plugin (CNI-*) and the kubelet (KUBE-*), in every table,
+# for IPv4 and IPv6: delete the rules jumping to them, then flush and delete the chains
+remove_iptables() {
+  local fam save cmd table chains rule n=0
+  for fam in 4 6; do
+    if [ $fam = 4 ]; then save=iptables-save cmd=iptables; else save=ip6tables-save cmd=ip6tables; fi
+    command -v $save >/dev/null || continue
+    for table in $($save 2>/dev/null | sed -n 's/^\*//p'); do
+      chains=$($save -t "$table" 2>/dev/null | sed -n 's/^:\(\(CNI\|KUBE\)-[^ ]*\) .*/\1/p')
+      [ -n "$chains" ] || continue
+      # rules (anywhere) that jump to one of those chains, or rules inside them
+      $save -t "$table" | grep -E '^-A ' | grep -E -- "-j ($(echo $chains | tr ' ' '|'))( |$)" | while read -r rule; do
+        eval "$cmd -t $table -D ${rule#-A }" 2>/dev/null
+      done
+      for c in $chains; do $cmd -t "$table" -F "$c" 2>/dev/null; done
+      for c in $chains; do $cmd -t "$table" -X "$c" 2>/dev/null && n=$((n + 1)); done
+    done
+  done
+  [ "$n" -eq 0 ] || log "removed $n iptables chain(s) (CNI-*, KUBE-*)"
+}
+
+remove_cgroups() {
+  local d n=0
+  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/fs/cgroup/unified/kubepods; do
+    [ -d "$d" ] || continue
+    while read -r sub; do rmdir "$sub" 2>/dev/null && n=$((n + 1)); done < <(find "$d" -depth -type d)
+  done
+  [ "$n" -eq 0 ] || log "removed $n kubepods cgroup(s)"
+}
+
+restore_host() {
+  local f=$RUN/host-before line
+  [ -s "$f" ] || return 0
+  while read -r line; do
+    case $line in
+      root_propagation=private) [ "$(findmnt -no PROPAGATION /)" = private ] || { mount --make-rprivate / && log "/ mount propagation back to private"; } ;;
+      "sysctl "*) sysctl -qw "${line#sysctl }" ;;
+      "created "*) rm -rf "${line#created }" ;;
+    esac
+  done < "$f"
+  log "restored sysctls (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops) and removed created dirs"
+}
+
+phase "pods" remove_pods
+phase "leftover tasks" kill_leftover_tasks
+phase "control plane" stop_control_plane
+phase "leftover shims" kill_leftover_shims
+phase "mounts" unmount_leftovers
+phase "network" remove_network
+phase "iptables" remove_iptables
+phase "cgroups" remove_cgroups
+phase "host settings" restore_host
+phase "state" rm -rf "$RUN" "$STATE" "$KUBELET_DIR"
+log "cluster down in $(secs "$T_START")s (kept: binaries in $SHIP_CACHE, logs in $LOGS)"
