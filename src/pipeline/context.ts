@@ -121,6 +121,16 @@ export interface ShipContext {
   out: Output;
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
+  /** The cluster connection (set by the pipeline before load/apply). */
+  kube?: import('../adapters/kube/client.js').Kube;
+  /** The Docker API (set by the pipeline; minikube's docker-env may point it elsewhere). */
+  docker?: import('../adapters/docker.js').DockerApi;
+  /** The process runner (execa); tests hand in a fake. */
+  runner?: import('../adapters/process.js').ProcessRunner;
+  /** The namespace objects were applied to (flag > manifest > context > default). */
+  namespace?: string;
+  /** The image loader chosen for the cluster; the wait step asks it whether the node has an image. */
+  loader?: import('../adapters/loaders/index.js').ImageLoader;
   project?: ProjectInfo;
   build?: BuildResult;
   image?: ImageResult;
