@@ -132,6 +132,8 @@ export interface ShipContext {
   /** The image loader chosen for the cluster; the wait step asks it whether the node has an image. */
   loader?: import('../adapters/loaders/index.js').ImageLoader;
   project?: ProjectInfo;
+  /** The repository and immutable tag chosen for this run's image (before it is built). */
+  imagePlan?: { repository: string; tag: string; ref: string };
   build?: BuildResult;
   image?: ImageResult;
   load?: LoadResult;
