@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// The command line: parses arguments, lazily imports the command it runs, and turns every
+// error into a message, a hint and an exit code in one place. Nothing below this file calls
+// process.exit, reads process.cwd() or writes to the console directly.
+
+import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type { RawFlags } from './core/options.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../package.json') as { version: string };
+
+interface Io {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean;
+  signal: AbortSignal;
+}
+
+type Runner = (io: Io) => Promise<number | void>;
+
+/** Flags shared by every command that talks to a cluster. */
+function clusterFlags(cmd: Command): Command {
+  return cmd
+    .option('--context <name>', 'kubeconfig context to use (default: the current context)')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('-n, --namespace <ns>', 'namespace (default: the manifest\'s, then the context\'s, then "default")')
+    .option('--json', 'newline-delimited JSON on stdout; human output on stderr');
+}
+
+/** Flags of the commands that build and deploy (ship, ship dev, ship render). */
+function deployFlags(cmd: Command): Command {
+  return clusterFlags(cmd)
+    .addOption(new Option('--builder <name>', 'how to build: gradle, maven or none (the Dockerfile builds everything)').choices(['gradle', 'maven', 'none']))
+    .option('--skip-tests', 'skip the build\'s tests (-x test / -DskipTests)')
+    .option('--dockerfile <path>', 'Dockerfile to use (default: the project\'s, else one generated in memory)')
+    .option('--tag <tag>', 'image tag to use instead of the one derived from the sources')
+    .option('--manifest <path>', 'manifest file or directory (repeatable; default: k8s/, kubernetes/, deploy/ or *.yaml in the project)', collect, [])
+    .option('--load <how>', 'how the image reaches the cluster: kind[:NAME], k3d[:NAME], minikube[:PROFILE], containerd[:SOCKET], shared, none')
+    .option('--allow-context <name>', 'accept this non-local context (needs --registry) (repeatable)', collect, [])
+    .option('--registry <host[:port][/prefix]>', 'push the image to this registry and deploy the pushed name')
+    .option('--replicas <n>', 'N pods (a Pod manifest becomes <name>-1..N) or a Deployment\'s replica count')
+    .option('--timeout <duration>', 'how long to wait for Ready (e.g. 90s, 5m)', '5m')
+    .option('--port <local[:remote]>', 'local port to forward (0 = any free port) and the container port', '8080')
+    .option('--smoke-path <path>', 'path of the HTTP smoke check through the forward', '/')
+    .option('--no-smoke', 'skip the HTTP smoke check')
+    .option('--detach', 'exit after the smoke check instead of keeping the forward open (default in CI)')
+    .option('--ci', 'CI mode: plain output, exit after the smoke check (default when CI=true)');
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(run: (r: Runner) => void): Command {
+  const program = new Command('ship')
+    .description('From Spring Boot source to a Ready pod on a local Kubernetes cluster, port 8080 forwarded, in one command.')
+    .version(version, '-v, --version')
+    .showHelpAfterError('(run ship --help for usage)')
+    .enablePositionalOptions();
+
+  deployFlags(program.argument('[dir]', 'the project directory', '.')).action((dir: string, flags: RawFlags) =>
+    run(async (io) => {
+      const { runUpCommand } = await import('./commands/up.js');
+      return runUpCommand(dir, flags, io);
+    }),
+  );
+  return program;
+}
+
+async function main(): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130); // a second Ctrl-C: stop waiting for cleanups
+    process.stderr.write(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping (press again to quit at once)…\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const io: Io = { cwd: process.cwd(), env: process.env, isTTY: Boolean(process.stdout.isTTY && process.stderr.isTTY), signal: controller.signal };
+
+  let job: Promise<number | void> = Promise.resolve();
+  const program = buildProgram((r) => {
+    job = r(io);
+  });
+  program.exitOverride();
+  try {
+    await program.parseAsync(process.argv);
+    const code = (await job) ?? 0;
+    process.exitCode = code;
+  } catch (e) {
+    process.exitCode = await report(e, process.argv.includes('--json'));
+  }
+  // Nothing may keep the process alive after the command ended (a stray socket or timer).
+  setTimeout(() => process.exit(), 2000).unref();
+}
+
+async function report(e: unknown, json: boolean): Promise<number> {
+  const { ShipError, ExitCode } = await import('./errors.js');
+  const err = e as { code?: string; exitCode?: number; message?: string };
+  if (typeof err?.code === 'string' && err.code.startsWith('commander.')) {
+    // commander already printed help, the version or the usage error.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return ExitCode.usage;
+  }
+  if (e instanceof ShipError) {
+    const out = process.stderr;
+    out.write(`\n✖ ${e.message}\n`);
+    for (const d of e.details) out.write(`  ${d}\n`);
+    if (e.hint) out.write(`  hint: ${e.hint}\n`);
+    if (json) process.stdout.write(JSON.stringify({ type: 'result', ok: false, exitCode: e.exitCode, code: e.code, error: e.message, hint: e.hint, details: e.details }) + '\n');
+    return e.exitCode;
+  }
+  process.stderr.write(`\n✖ internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n  hint: this is a bug in ship; please report it with the output above.\n`);
+  if (json) process.stdout.write(JSON.stringify({ type: 'result', ok: false, exitCode: 1, error: String(e) }) + '\n');
+  return ExitCode.internal;
+}
+
+void main();

@@ -1,0 +1,15 @@
+// `ship [dir]`: deploy the project and keep its port forwarded.
+
+import { toOptions, type RawFlags } from '../core/options.js';
+import { createOutput } from '../pipeline/output.js';
+import { newContext } from '../pipeline/new-context.js';
+import { up } from '../pipeline/up.js';
+
+export async function runUpCommand(dir: string, flags: RawFlags, io: { cwd: string; env: NodeJS.ProcessEnv; isTTY: boolean; signal: AbortSignal }): Promise<number> {
+  const opts = toOptions(dir, flags, io);
+  const out = createOutput({ json: opts.json, stdout: process.stdout, stderr: process.stderr });
+  const ctx = newContext(opts, out, io);
+  await up(ctx, { interactive: io.isTTY && !opts.ci && !opts.json });
+  out.event({ type: 'result', ok: true, exitCode: 0, url: ctx.forward?.url, status: ctx.smoke?.status });
+  return 0;
+}

@@ -1,0 +1,86 @@
+// Turning raw flag values into ShipOptions. Pure: the CLI hands in cwd and env.
+
+import { isAbsolute, resolve } from 'node:path';
+import { ShipError } from '../errors.js';
+import type { BuilderName, ShipOptions } from '../pipeline/context.js';
+
+export interface RawFlags {
+  builder?: string;
+  skipTests?: boolean;
+  dockerfile?: string;
+  tag?: string;
+  context?: string;
+  kubeconfig?: string;
+  load?: string;
+  allowContext?: string[];
+  registry?: string;
+  manifest?: string[];
+  namespace?: string;
+  timeout?: string;
+  port?: string;
+  smokePath?: string;
+  smoke?: boolean;
+  ci?: boolean;
+  json?: boolean;
+  detach?: boolean;
+  replicas?: string;
+}
+
+/** "90s", "5m", "1h", "1500ms", or a bare number of seconds. */
+export function parseDuration(text: string, flag = '--timeout'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new ShipError('usage', `${flag} ${text}: not a duration.`, { hint: 'Use a number with a unit: 90s, 5m, 1h.' });
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+  if (ms <= 0) throw new ShipError('usage', `${flag} must be more than zero.`, { hint: 'For example --timeout 5m.' });
+  return ms;
+}
+
+export function parsePort(text: string): { local: number; remote?: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(text.trim());
+  const ok = (n: number, allowZero: boolean) => Number.isInteger(n) && n <= 65535 && (allowZero ? n >= 0 : n >= 1);
+  if (!m || !ok(Number(m[1]), true) || (m[2] !== undefined && !ok(Number(m[2]), false))) {
+    throw new ShipError('usage', `--port ${text}: not a port.`, { hint: 'Use LOCAL or LOCAL:REMOTE, e.g. --port 8080, --port 18080:8080, or --port 0 for any free port.' });
+  }
+  return { local: Number(m[1]), remote: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+const BUILDERS: BuilderName[] = ['gradle', 'maven', 'none'];
+
+export function toOptions(dir: string | undefined, flags: RawFlags, io: { cwd: string; env: NodeJS.ProcessEnv; isTTY: boolean }): ShipOptions {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(io.cwd, p));
+  if (flags.builder !== undefined && !BUILDERS.includes(flags.builder as BuilderName)) {
+    throw new ShipError('usage', `--builder ${flags.builder}: unknown builder.`, { hint: 'Use --builder gradle, maven or none.' });
+  }
+  let replicas: number | undefined;
+  if (flags.replicas !== undefined) {
+    replicas = Number(flags.replicas);
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 100) {
+      throw new ShipError('usage', `--replicas ${flags.replicas}: must be a whole number from 1 to 100.`, { hint: 'For example --replicas 3.' });
+    }
+  }
+  const ci = flags.ci ?? (io.env.CI === 'true' || io.env.CI === '1');
+  return {
+    projectDir: abs(dir ?? '.'),
+    builder: flags.builder as BuilderName | undefined,
+    skipTests: flags.skipTests ?? false,
+    dockerfile: flags.dockerfile ? abs(flags.dockerfile) : undefined,
+    tag: flags.tag,
+    context: flags.context,
+    kubeconfig: flags.kubeconfig ? flags.kubeconfig.split(':').map(abs).join(':') : undefined,
+    load: flags.load,
+    allowContexts: flags.allowContext ?? [],
+    registry: flags.registry,
+    manifests: (flags.manifest ?? []).map(abs),
+    namespace: flags.namespace,
+    timeoutMs: parseDuration(flags.timeout ?? '5m'),
+    port: parsePort(flags.port ?? '8080'),
+    smokePath: flags.smokePath ?? '/',
+    smoke: flags.smoke ?? true,
+    hold: !(flags.detach ?? false) && !ci,
+    ci,
+    json: flags.json ?? false,
+    replicas,
+  };
+}
