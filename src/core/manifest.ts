@@ -430,7 +430,7 @@ export function renderManifest(input: RenderInput): RenderedManifest {
         body,
         source: { file, doc: index },
       });
-      let text = d.toString();
+      let text = d.toString({ flowCollectionPadding: false });
       if (!text.startsWith('---')) text = '---\n' + text;
       texts.push(text);
     }
