@@ -358,6 +358,33 @@ function addLabels(doc: Document.Parsed, metadataPath: string[], app: string): v
   if (!labels.has(NAME_LABEL)) labels.set(NAME_LABEL, app);
 }
 
+/**
+ * Every container image the manifests name (containers and initContainers of pod templates), in
+ * order and without repeats. Never throws: malformed documents are skipped (render reports them).
+ */
+export function listImages(sources: ManifestSource[]): string[] {
+  const images: string[] = [];
+  for (const src of sources) {
+    const docs = parseAllDocuments(src.text);
+    if (!Array.isArray(docs)) continue;
+    for (const doc of docs) {
+      if (doc.errors.length) continue;
+      const js = doc.toJS() as Record<string, unknown> | null;
+      const templatePath = js && typeof js.kind === 'string' ? POD_TEMPLATE_PATHS[js.kind] : undefined;
+      if (!templatePath) continue;
+      for (const list of ['initContainers', 'containers']) {
+        const items = doc.getIn([...templatePath, 'spec', list]);
+        if (!isSeq(items)) continue;
+        for (const item of items.items) {
+          const image = isMap(item) ? item.get('image') : undefined;
+          if (typeof image === 'string' && !images.includes(image)) images.push(image);
+        }
+      }
+    }
+  }
+  return images;
+}
+
 /** Render the manifests: rewrite the built image, add labels, replicas and namespace. */
 export function renderManifest(input: RenderInput): RenderedManifest {
   const parsed = parseSources(input.sources);

@@ -7,6 +7,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import {
   findManifests,
   generatePodManifest,
+  listImages,
   normalizeImageName,
   renderManifest,
   type ManifestSource,
@@ -364,5 +365,17 @@ describe('findManifests', () => {
     await expect(findManifests(dir, [join(dir, 'nope.yaml')])).rejects.toMatchObject({ code: 'manifest' });
     await mkdir(join(dir, 'empty'));
     await expect(findManifests(dir, [join(dir, 'empty')])).rejects.toMatchObject({ code: 'manifest' });
+  });
+});
+
+describe('listImages', () => {
+  it('lists the images of every pod template, init containers first, skipping broken documents', async () => {
+    const sources = [await fixture('multi.yaml'), await fixture('deployment.yaml'), await fixture('malformed.yaml')];
+    expect(listImages(sources)).toEqual([
+      'docker.io/library/kubernetes-spring:old',
+      'busybox:1.36',
+      'library/kubernetes-spring@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+      'kubernetes-spring:1.0',
+    ]);
   });
 });
