@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// ship's benchmark: prints figures, asserts nothing (targets are compared by a person, as ratios
+// measured in this same run). Usage:
+//   node bench/run.mjs            start-up figures (no Docker or cluster needed)
+//   node bench/run.mjs --deploy   also ship's own CPU time per deploy run against the test cluster
+//   node bench/load.mjs           the load step against the `kind load` path (see bench/README.md)
+import { execa } from 'execa';
+import { resolve } from 'node:path';
+
+const repo = resolve(import.meta.dirname, '..');
+const cli = resolve(repo, 'dist/cli.js');
+
+async function wallMs(cmd, args, runs = 15) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    await execa(cmd, args, { reject: false });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+}
+
+const fmt = (r) => `median ${r.median.toFixed(0)} ms (min ${r.min.toFixed(0)}, max ${r.max.toFixed(0)})`;
+
+console.log('# start-up (15 runs each, wall time)');
+const bare = await wallMs(process.execPath, ['-e', '0']);
+const help = await wallMs(process.execPath, [cli, '--help']);
+const ver = await wallMs(process.execPath, [cli, '--version']);
+console.log(`node -e 0        ${fmt(bare)}`);
+console.log(`ship --help      ${fmt(help)}   target <= 250 ms   ratio to bare node ${(help.median / bare.median).toFixed(2)}x`);
+console.log(`ship --version   ${fmt(ver)}   target <= 250 ms   ratio to bare node ${(ver.median / bare.median).toFixed(2)}x`);
+
+if (process.argv.includes('--deploy')) {
+  // ship's own time beyond the external tools it waits on: the CPU time of ship's own process
+  // (user + system, children excluded), which ship reports in its --json result event.
+  const env = { ...process.env, KUBECONFIG: process.env.KUBECONFIG ?? '/var/lib/ship-cluster/kubeconfig', CI: 'true' };
+  const app = resolve(repo, 'test/fixtures/gradle-app');
+  const args = [cli, app, '--json', '--detach', '--port', '0', '--load', 'containerd:/run/ship-cluster/containerd.sock', '--namespace', 'ship-bench'];
+  await execa('kubectl', ['create', 'namespace', 'ship-bench'], { env, reject: false });
+  console.log('\n# deploy runs of test/fixtures/gradle-app (first may build; later ones are unchanged re-runs)');
+  for (let i = 1; i <= 3; i++) {
+    const t = process.hrtime.bigint();
+    const r = await execa(process.execPath, args, { env, reject: false });
+    const wall = Number(process.hrtime.bigint() - t) / 1e6;
+    const result = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'result');
+    const cpu = result?.selfCpuMs;
+    console.log(`run ${i}: exit ${r.exitCode} · wall ${(wall / 1000).toFixed(1)} s · ship's own CPU ${cpu?.toFixed(0)} ms (target <= 500 ms) · ${((cpu / wall) * 100).toFixed(1)}% of the wall time`);
+  }
+  await execa('kubectl', ['delete', 'namespace', 'ship-bench', '--wait=false'], { env, reject: false });
+}
