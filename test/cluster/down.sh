@@ -115,15 +115,21 @@ remove_cgroups() {
 }
 
 restore_host() {
-  local f=$RUN/host-before line
+  local f=$RUN/host-before line restored=0
   [ -s "$f" ] || return 0
   while read -r line; do
     case $line in
-      root_propagation=private) [ "$(findmnt -no PROPAGATION /)" = private ] || { mount --make-rprivate / && log "/ mount propagation back to private"; } ;;
+      "mount "*)
+        set -- $line; local target prop cur
+        target=$(printf '%b' "$2"); prop=${3%%,*}
+        cur=$(findmnt -no PROPAGATION --mountpoint "$target" 2>/dev/null | head -1) || continue
+        [ -n "$cur" ] && [ "${cur%%,*}" != "$prop" ] || continue
+        mount --make-"$prop" "$target" 2>/dev/null && restored=$((restored + 1)) ;;
       "sysctl "*) sysctl -qw "${line#sysctl }" ;;
       "created "*) rm -rf "${line#created }" ;;
     esac
   done < "$f"
+  [ "$restored" -eq 0 ] || log "restored the propagation of $restored mount(s)"
   log "restored sysctls (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops) and removed created dirs"
 }
 

@@ -58,7 +58,8 @@ host_setup() {
   # remember what we change on the host, once, so down.sh can put it back
   if [ ! -s "$RUN/host-before" ]; then
     {
-      echo "root_propagation=$(findmnt -no PROPAGATION /)"
+      # `mount --make-rshared /` below changes every mount's propagation: record them all
+      findmnt -rn -o TARGET,PROPAGATION | sed 's/^/mount /'
       for k in vm.overcommit_memory kernel.panic kernel.panic_on_oops; do
         echo "sysctl $k=$(sysctl -n "$k")"
       done
