@@ -10,12 +10,7 @@ import type { RawFlags } from './core/options.js';
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
 
-interface Io {
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  isTTY: boolean;
-  signal: AbortSignal;
-}
+import type { CommandIo as Io } from './commands/io.js';
 
 type Runner = (io: Io) => Promise<number | void>;
 
@@ -65,6 +60,14 @@ export function buildProgram(run: (r: Runner) => void): Command {
       return runUpCommand(dir, flags, io);
     }),
   );
+
+  deployFlags(program.command('render').description('print the exact YAML ship would apply (no cluster needed; --tag renders without Docker)').argument('[dir]', 'the project directory', '.')).action(
+    (dir: string, flags: RawFlags) =>
+      run(async (io) => {
+        const { runRenderCommand } = await import('./commands/render.js');
+        return runRenderCommand(dir, flags, io);
+      }),
+  );
   return program;
 }
 
@@ -79,7 +82,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const io: Io = { cwd: process.cwd(), env: process.env, isTTY: Boolean(process.stdout.isTTY && process.stderr.isTTY), signal: controller.signal };
+  const io: Io = {
+    cwd: process.cwd(),
+    env: process.env,
+    isTTY: Boolean(process.stdout.isTTY && process.stderr.isTTY),
+    signal: controller.signal,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+  };
 
   let job: Promise<number | void> = Promise.resolve();
   const program = buildProgram((r) => {

@@ -1,13 +1,14 @@
 // `ship [dir]`: deploy the project and keep its port forwarded.
 
+import type { CommandIo } from './io.js';
 import { toOptions, type RawFlags } from '../core/options.js';
 import { createOutput } from '../pipeline/output.js';
 import { newContext } from '../pipeline/new-context.js';
 import { up } from '../pipeline/up.js';
 
-export async function runUpCommand(dir: string, flags: RawFlags, io: { cwd: string; env: NodeJS.ProcessEnv; isTTY: boolean; signal: AbortSignal }): Promise<number> {
+export async function runUpCommand(dir: string, flags: RawFlags, io: CommandIo): Promise<number> {
   const opts = toOptions(dir, flags, io);
-  const out = createOutput({ json: opts.json, stdout: process.stdout, stderr: process.stderr });
+  const out = createOutput({ json: opts.json, stdout: io.stdout, stderr: io.stderr });
   const ctx = newContext(opts, out, io);
   await up(ctx, { interactive: io.isTTY && !opts.ci && !opts.json });
   // ship's own CPU time (children excluded): what the benchmark reports as ship's overhead.

@@ -62,7 +62,7 @@ export interface RenderChoice {
 export async function runSteps(ctx: ShipContext, steps: ListrTask<ShipContext>[], render: RenderChoice): Promise<void> {
   const stream = ctx.out.human as NodeJS.WriteStream;
   const logger = new ListrLogger({ processOutput: new ProcessOutput(stream, stream) });
-  const list = new Listr<ShipContext, 'default', 'simple'>(steps, {
+  const list = new Listr<ShipContext, 'default' | 'simple', 'simple'>(steps, {
     ctx,
     concurrent: false,
     exitOnError: true,

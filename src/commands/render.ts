@@ -1,0 +1,43 @@
+// `ship render [dir]`: print the exact multi-document YAML that `ship` would apply — rewritten
+// images, pull policies, labels — without touching the cluster. `--tag` renders without Docker.
+
+import { basename } from 'node:path';
+import type { CommandIo } from './io.js';
+import { toOptions, type RawFlags } from '../core/options.js';
+import { detectProject } from '../core/project.js';
+import { fileView } from '../adapters/fs-view.js';
+import { findManifests, listImages } from '../core/manifest.js';
+import { imageNameFor } from '../core/tag.js';
+import { planManifest } from '../tasks/manifest.js';
+import { createOutput } from '../pipeline/output.js';
+import { newContext } from '../pipeline/new-context.js';
+import { planTheImage } from '../pipeline/prepare.js';
+import { createDocker } from '../adapters/docker.js';
+
+export async function runRenderCommand(dir: string, flags: RawFlags, io: CommandIo): Promise<number> {
+  const opts = toOptions(dir, flags, io);
+  const project = detectProject(opts.projectDir, fileView(opts.projectDir), { builder: opts.builder, skipTests: opts.skipTests, dockerfile: opts.dockerfile });
+  let image: { repository: string; tag: string };
+  if (opts.tag) {
+    const sources = await findManifests(project.dir, opts.manifests);
+    image = { repository: imageNameFor({ manifestImages: listImages(sources), rootProjectName: project.name, dirName: basename(project.dir) }), tag: opts.tag };
+  } else {
+    // The tag comes from the sources and the base image's ID, which Docker knows.
+    const ctx = newContext(opts, createOutput({ json: false, stdout: io.stderr, stderr: io.stderr }), io);
+    ctx.project = project;
+    ctx.docker = createDocker(io.env);
+    await planTheImage(ctx);
+    image = ctx.imagePlan!;
+  }
+  const rendered = await planManifest({
+    projectDir: project.dir,
+    manifests: opts.manifests,
+    project,
+    image,
+    namespace: opts.namespace,
+    replicas: opts.replicas,
+    port: opts.port.remote,
+  });
+  io.stdout.write(rendered.yaml.endsWith('\n') ? rendered.yaml : rendered.yaml + '\n');
+  return 0;
+}
