@@ -1,0 +1,343 @@
+// Server-side apply of the rendered manifest (field manager "ship", force, strict field validation).
+//
+// Each object is sent exactly as rendered (JSON, which is valid apply-patch YAML), never through
+// client-node's model serializer: that serializer drops unknown fields, and the server can only
+// report a typo it actually receives. client-node still does the parts it is good at: discovery
+// (KubernetesObjectApi.resource, reached through a subclass), the kubeconfig's authentication and
+// TLS (authMethods + its fetch library).
+
+import { HttpMethod, KubernetesObjectApi } from '@kubernetes/client-node';
+import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
+import type { RenderedManifest, RenderedObject } from '../../core/manifest.js';
+import type { AppliedObject } from '../../pipeline/context.js';
+import type { Kube } from './client.js';
+
+export interface ApplyOptions {
+  /** Namespace for namespaced objects whose manifest names none. */
+  namespace: string;
+  fieldManager?: 'ship';
+  /** Ask the server to validate and compute the result without persisting it (dryRun=All). */
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  onInfo?: (msg: string) => void;
+  /** How long to wait for a refused Pod to be gone before recreating it (default 120 s). */
+  deleteTimeoutMs?: number;
+}
+
+export interface ApiResponse {
+  status: number;
+  /** Parsed JSON when the answer was JSON, else the text. */
+  body: any;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string>;
+  body?: string;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+/** The few calls apply needs; the real one rides on client-node (see kubeRest). */
+export interface KubeRest {
+  /** Discovery: the resource name of a kind and whether it is namespaced; undefined when not served. */
+  resource(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined>;
+  request(method: 'GET' | 'PATCH' | 'DELETE', path: string, opts?: RequestOptions): Promise<ApiResponse>;
+}
+
+/** KubernetesObjectApi, opened up: its discovery cache, and raw requests with the kubeconfig's auth. */
+class RawObjectApi extends KubernetesObjectApi {
+  discover(apiVersion: string, kind: string) {
+    return this.resource(apiVersion, kind);
+  }
+
+  async raw(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<ApiResponse> {
+    const ctx = this.configuration.baseServer.makeRequestContext(path, method);
+    ctx.setHeaderParam('Accept', 'application/json');
+    for (const [k, v] of Object.entries(opts.query ?? {})) ctx.setQueryParam(k, v);
+    if (opts.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
+      ctx.setBody(opts.body);
+    }
+    if (opts.signal) ctx.setSignal(opts.signal as never);
+    for (const auth of [this.configuration.authMethods.BearerToken, this.configuration.authMethods.default]) {
+      if (auth?.applySecurityAuthentication) await auth.applySecurityAuthentication(ctx);
+    }
+    const response = await this.configuration.httpApi.send(ctx).toPromise();
+    const text = await response.body.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.httpStatusCode, body };
+  }
+}
+
+/** The real KubeRest for a kubeconfig. */
+export function kubeRest(kube: Kube): KubeRest {
+  const api = kube.kc.makeApiClient(RawObjectApi);
+  const methods = { GET: HttpMethod.GET, PATCH: HttpMethod.PATCH, DELETE: HttpMethod.DELETE } as const;
+  return {
+    async resource(apiVersion, kind) {
+      const r = await api.discover(apiVersion, kind);
+      return r ? { name: r.name, namespaced: r.namespaced } : undefined;
+    },
+    request: (method, path, opts) => api.raw(methods[method], path, opts),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Why a Pod was refused: the first field our manifest sets differently from the live Pod (image aside). */
+export function changedPodField(live: unknown, wanted: unknown, path = 'spec'): string | undefined {
+  if (path.endsWith('.image')) return undefined;
+  if (Array.isArray(wanted)) {
+    if (!Array.isArray(live) || live.length !== wanted.length) return path;
+    for (let i = 0; i < wanted.length; i++) {
+      const d = changedPodField(live[i], wanted[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (wanted !== null && typeof wanted === 'object') {
+    if (live === null || typeof live !== 'object' || Array.isArray(live)) return path;
+    for (const [k, v] of Object.entries(wanted)) {
+      const d = changedPodField((live as Record<string, unknown>)[k], v, `${path}.${k}`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  // Scalars: the API server turns numbers-as-strings and the like into canonical forms; compare loosely.
+  return String(live) === String(wanted) ? undefined : path;
+}
+
+function statusMessage(body: unknown): string {
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
+    return (body as { message: string }).message;
+  }
+  return typeof body === 'string' && body ? body.slice(0, 500) : 'no message';
+}
+
+function isPodImmutableRefusal(status: number, body: unknown): boolean {
+  return status === 422 && /pod updates may not change fields/i.test(statusMessage(body));
+}
+
+function isStrictValidationFailure(status: number, body: unknown): boolean {
+  if (status !== 400 && status !== 422) return false;
+  return /unknown field|strict decoding error|field not declared in schema|duplicate field/i.test(statusMessage(body));
+}
+
+function missingNamespace(status: number, body: unknown): string | undefined {
+  if (status !== 404) return undefined;
+  const details = (body as { details?: { kind?: string; name?: string } } | undefined)?.details;
+  if (details?.kind === 'namespaces' && details.name) return details.name;
+  const m = /namespaces "([^"]+)" not found/.exec(statusMessage(body));
+  return m?.[1];
+}
+
+function apiPath(apiVersion: string, resource: string, namespace: string | undefined, name?: string): string {
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new InterruptedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Strip what the server fills in, to compare two versions of an object. */
+function comparable(obj: any): string {
+  if (!obj || typeof obj !== 'object') return JSON.stringify(obj);
+  const { metadata = {}, status: _status, ...rest } = obj;
+  const { managedFields: _m, resourceVersion: _r, generation: _g, creationTimestamp: _c, ...meta } = metadata;
+  return JSON.stringify({ ...rest, metadata: meta });
+}
+
+interface Target {
+  obj: RenderedObject;
+  path: string;
+  namespace?: string;
+  what: string;
+  where: string;
+}
+
+/**
+ * Apply every rendered object with server-side apply and say what happened to each. A Pod that
+ * refuses an in-place change (most of its spec is immutable) is deleted and created again.
+ */
+export async function applyObjects(
+  kube: Kube,
+  rendered: RenderedManifest,
+  opts: ApplyOptions & { rest?: KubeRest },
+): Promise<AppliedObject[]> {
+  const rest = opts.rest ?? kubeRest(kube);
+  const fieldManager = opts.fieldManager ?? 'ship';
+  // Namespaces first, so objects in a namespace the manifest creates can land in it.
+  const ordered = [...rendered.objects].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
+  const results: AppliedObject[] = [];
+
+  const call = async (method: 'GET' | 'PATCH' | 'DELETE', path: string, ro: RequestOptions = {}): Promise<ApiResponse> => {
+    if (opts.signal?.aborted) throw new InterruptedError();
+    try {
+      return await rest.request(method, path, { ...ro, signal: opts.signal });
+    } catch (e) {
+      if (opts.signal?.aborted) throw new InterruptedError();
+      throw new ShipError('cluster', `The API server (${kube.server}) did not answer ${method} ${path}: ${errorMessage(e)}`, {
+        hint: `Is the cluster running? Check with: kubectl --context ${kube.context} get nodes`,
+        cause: e,
+      });
+    }
+  };
+
+  for (const obj of ordered) {
+    const target = await resolveTarget(rest, kube, obj, opts);
+    const before = await call('GET', target.path);
+    if (before.status !== 200 && before.status !== 404) throw applyError(target, before, kube);
+    const live = before.status === 200 ? before.body : undefined;
+
+    let response = await patch(call, target, fieldManager, opts.dryRun);
+    let result: AppliedObject['result'];
+    if (response.status >= 200 && response.status < 300) {
+      result = !live ? 'created' : sameVersion(live, response.body, opts.dryRun) ? 'unchanged' : 'configured';
+    } else if (obj.kind === 'Pod' && live && isPodImmutableRefusal(response.status, response.body)) {
+      const field = changedPodField(live.spec, (obj.body as { spec?: unknown }).spec) ?? 'fields other than the image';
+      if (!opts.dryRun) {
+        await deletePodAndWait(call, target, live, opts);
+        response = await patch(call, target, fieldManager, false);
+        if (response.status < 200 || response.status >= 300) throw applyError(target, response, kube);
+      }
+      opts.onInfo?.(`pod ${obj.name}: recreated (a Pod cannot change ${field} in place)`);
+      result = 'recreated';
+    } else {
+      throw applyError(target, response, kube);
+    }
+    results.push({
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      name: obj.name,
+      ...(target.namespace ? { namespace: target.namespace } : {}),
+      result,
+    });
+  }
+  return results;
+}
+
+function sameVersion(live: any, applied: any, dryRun?: boolean): boolean {
+  // A dry run never bumps resourceVersion, so compare the content instead.
+  if (dryRun) return comparable(live) === comparable(applied);
+  return live?.metadata?.resourceVersion === applied?.metadata?.resourceVersion;
+}
+
+async function resolveTarget(rest: KubeRest, kube: Kube, obj: RenderedObject, opts: ApplyOptions): Promise<Target> {
+  const where = `${obj.source.file}`;
+  let resource;
+  try {
+    resource = await rest.resource(obj.apiVersion, obj.kind);
+  } catch (e) {
+    if (opts.signal?.aborted) throw new InterruptedError();
+    resource = undefined;
+    const msg = errorMessage(e);
+    if (!/404|not found/i.test(msg)) {
+      throw new ShipError('cluster', `Could not ask the cluster about ${obj.apiVersion} ${obj.kind}: ${msg}`, {
+        hint: `Is the cluster running? Check with: kubectl --context ${kube.context} api-resources`,
+        cause: e,
+      });
+    }
+  }
+  if (!resource) {
+    throw new ShipError('manifest', `${where}: the cluster does not know ${obj.kind} in ${obj.apiVersion} (${obj.kind} ${obj.name}).`, {
+      hint: `Check apiVersion and kind (kubectl --context ${kube.context} api-resources lists what the cluster serves); a custom resource needs its CRD installed first.`,
+    });
+  }
+  const namespace = resource.namespaced ? (obj.namespace ?? opts.namespace) : undefined;
+  const what = `${obj.kind.toLowerCase()}/${obj.name}`;
+  return { obj, namespace, what, where, path: apiPath(obj.apiVersion, resource.name, namespace, obj.name) };
+}
+
+function patch(call: (m: 'PATCH', p: string, o: RequestOptions) => Promise<ApiResponse>, t: Target, fieldManager: string, dryRun?: boolean) {
+  return call('PATCH', t.path, {
+    query: { fieldManager, force: 'true', fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
+    // JSON is YAML: the body reaches the server exactly as rendered, unknown fields included.
+    contentType: 'application/apply-patch+yaml',
+    body: JSON.stringify(t.obj.body),
+  });
+}
+
+/**
+ * Delete a Pod and wait until it is gone. The grace period is 1 s rather than the default 30 s:
+ * the Pod is being replaced by a new version of the same app on a local cluster, there is no
+ * traffic to drain, and an app whose PID 1 ignores SIGTERM (a shell-form ENTRYPOINT) would
+ * otherwise hold every redeploy for half a minute.
+ */
+async function deletePodAndWait(
+  call: (m: 'GET' | 'DELETE', p: string, o?: RequestOptions) => Promise<ApiResponse>,
+  t: Target,
+  live: any,
+  opts: ApplyOptions,
+): Promise<void> {
+  const uid: string | undefined = live?.metadata?.uid;
+  const del = await call('DELETE', t.path, {
+    contentType: 'application/json',
+    body: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      gracePeriodSeconds: 1,
+      ...(uid ? { preconditions: { uid } } : {}),
+    }),
+  });
+  if (del.status !== 200 && del.status !== 202 && del.status !== 404 && del.status !== 409) {
+    throw new ShipError('apply', `Could not delete ${t.what} to recreate it: ${statusMessage(del.body)}`, {
+      hint: `Delete it yourself (kubectl delete ${t.what}${t.namespace ? ` -n ${t.namespace}` : ''}) and run ship again.`,
+    });
+  }
+  const deadline = Date.now() + (opts.deleteTimeoutMs ?? 120_000);
+  for (;;) {
+    const now = await call('GET', t.path);
+    if (now.status === 404) return;
+    if (now.status === 200 && uid && now.body?.metadata?.uid !== uid) return; // already replaced by someone else
+    if (Date.now() > deadline) {
+      throw new ShipError('apply', `${t.what} is still terminating after ${Math.round((opts.deleteTimeoutMs ?? 120_000) / 1000)} s; it must be gone before ship can recreate it.`, {
+        hint: `Look at it with: kubectl describe ${t.what}${t.namespace ? ` -n ${t.namespace}` : ''} (a finalizer or a stuck node can hold it).`,
+      });
+    }
+    await sleep(250, opts.signal);
+  }
+}
+
+function applyError(t: Target, res: ApiResponse, kube: Kube): ShipError {
+  const message = statusMessage(res.body);
+  const label = `${t.obj.kind} ${t.obj.name}`;
+  if (isStrictValidationFailure(res.status, res.body)) {
+    return new ShipError('manifest', `${t.where}: the cluster rejected ${label}: ${message}`, {
+      hint: 'Fix the field name or its indentation in the manifest (the API server validates fields strictly).',
+    });
+  }
+  if (res.status === 401 || res.status === 403) {
+    return new ShipError('apply', `The cluster refused to apply ${label} (${res.status}): ${message}`, {
+      hint:
+        res.status === 401
+          ? `The credentials of context "${kube.context}" were not accepted; refresh them (kubectl --context ${kube.context} get pods shows the same error).`
+          : `The user of context "${kube.context}" may not change ${t.obj.kind} objects${t.namespace ? ` in namespace ${t.namespace}` : ''}; check RBAC with: kubectl auth can-i patch ${t.obj.kind.toLowerCase()}${t.namespace ? ` -n ${t.namespace}` : ''}`,
+    });
+  }
+  const ns = missingNamespace(res.status, res.body);
+  if (ns) {
+    return new ShipError('apply', `The namespace "${ns}" does not exist (applying ${label}).`, {
+      hint: `Create it with: kubectl --context ${kube.context} create namespace ${ns} — or pick another with --namespace.`,
+    });
+  }
+  return new ShipError('apply', `The cluster refused ${label} from ${t.where} (${res.status}): ${message}`, {
+    hint: res.status === 422 ? 'The object is invalid for the API server; fix the manifest as the message says.' : `Retry with kubectl apply --server-side -f ${t.where} to see the same answer.`,
+  });
+}
