@@ -15,7 +15,8 @@ import { runSteps, runCleanups, timed, type RenderChoice } from './run.js';
 import { printSummary } from './summary.js';
 import type { ShipContext } from './context.js';
 
-export function upSteps(): ListrTask<ShipContext>[] {
+/** The deploy steps; `forward: false` leaves the forward out (ship dev keeps the one it opened). */
+export function upSteps(opts: { forward?: boolean } = {}): ListrTask<ShipContext>[] {
   return [
     timed('check', checkTask()),
     timed('tag', tagTask()),
@@ -25,7 +26,7 @@ export function upSteps(): ListrTask<ShipContext>[] {
     timed('manifest', manifestTask()),
     timed('apply', applyTask()),
     timed('wait', waitTask()),
-    timed('forward', forwardTask()),
+    ...(opts.forward === false ? [] : [timed('forward', forwardTask())]),
     timed('smoke', skippable(smokeTask(), (ctx) => !ctx.opts.smoke && 'smoke · off (--no-smoke)')),
   ];
 }
