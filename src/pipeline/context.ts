@@ -82,6 +82,8 @@ export interface LoadResult {
   action: 'loaded' | 'retagged' | 'skipped' | 'shared' | 'pushed';
   nodes: string[];
   detail?: string;
+  /** Registry loaders: the name the image was pushed under, as the cluster pulls it; the manifest step uses it instead of the local ref. */
+  pushedRef?: string;
 }
 
 export interface ObjectRef {
