@@ -1,0 +1,84 @@
+// What the wait step waits for, computed from the rendered manifest (pure).
+
+import { MANAGED_BY_LABEL, NAME_LABEL } from './manifest.js';
+
+export interface ManifestObjectLike {
+  kind: string;
+  body: Record<string, unknown>;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+}
+
+function spec(o: ManifestObjectLike): Record<string, unknown> {
+  const s = o.body.spec;
+  return s && typeof s === 'object' ? (s as Record<string, unknown>) : {};
+}
+
+/**
+ * How many pods must be Ready (or, for Jobs, done):
+ * Pod → 1; Deployment, ReplicaSet, ReplicationController, StatefulSet → spec.replicas ?? 1;
+ * DaemonSet → 1 (ship targets single-node local clusters: one pod per node is one pod);
+ * Job → min(spec.parallelism ?? 1, spec.completions ?? ∞) (its pods count when Ready or Succeeded);
+ * CronJob → 0 (nothing runs until its schedule fires). Other kinds run no pods.
+ */
+export function expectedPods(objects: ManifestObjectLike[]): number {
+  let n = 0;
+  for (const o of objects) {
+    const s = spec(o);
+    switch (o.kind) {
+      case 'Pod':
+        n += 1;
+        break;
+      case 'Deployment':
+      case 'ReplicaSet':
+      case 'ReplicationController':
+      case 'StatefulSet':
+        n += num(s.replicas) ?? 1;
+        break;
+      case 'DaemonSet':
+        n += 1;
+        break;
+      case 'Job': {
+        const parallelism = num(s.parallelism) ?? 1;
+        const completions = num(s.completions);
+        n += completions === undefined ? parallelism : Math.min(parallelism, completions);
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+const TEMPLATE_PATHS: Record<string, string[]> = {
+  Pod: [],
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
+  Job: ['spec', 'template'],
+};
+
+/**
+ * The label selector for the app's pods. The manifest step labels every pod template with
+ * managed-by=ship and, when it has none, name=<app>; a template that already had a name label keeps
+ * its own value, so the selector uses the values the templates really carry.
+ */
+export function podSelector(objects: ManifestObjectLike[], app: string): string {
+  const names = new Set<string>();
+  for (const o of objects) {
+    const path = TEMPLATE_PATHS[o.kind];
+    if (!path) continue;
+    let node: unknown = o.body;
+    for (const k of [...path, 'metadata', 'labels']) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined;
+    const v = node && typeof node === 'object' ? (node as Record<string, unknown>)[NAME_LABEL] : undefined;
+    names.add(typeof v === 'string' ? v : app);
+  }
+  if (names.size === 0) names.add(app);
+  const list = [...names].sort();
+  return list.length === 1
+    ? `${MANAGED_BY_LABEL}=ship,${NAME_LABEL}=${list[0]}`
+    : `${MANAGED_BY_LABEL}=ship,${NAME_LABEL} in (${list.join(',')})`;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { expectedPods, podSelector } from '../../src/core/wait-plan.js';
+
+const tpl = (name?: string) => ({ metadata: { labels: { 'app.kubernetes.io/managed-by': 'ship', ...(name ? { 'app.kubernetes.io/name': name } : {}) } } });
+
+describe('expectedPods', () => {
+  it('counts pods per workload kind', () => {
+    expect(expectedPods([{ kind: 'Pod', body: {} }])).toBe(1);
+    expect(expectedPods([{ kind: 'Deployment', body: { spec: { replicas: 3 } } }])).toBe(3);
+    expect(expectedPods([{ kind: 'Deployment', body: { spec: {} } }])).toBe(1);
+    expect(expectedPods([{ kind: 'StatefulSet', body: { spec: { replicas: 0 } } }])).toBe(0);
+    expect(expectedPods([{ kind: 'DaemonSet', body: {} }])).toBe(1);
+    expect(expectedPods([{ kind: 'Job', body: { spec: { parallelism: 4, completions: 2 } } }])).toBe(2);
+    expect(expectedPods([{ kind: 'Job', body: {} }])).toBe(1);
+    expect(expectedPods([{ kind: 'CronJob', body: {} }, { kind: 'Service', body: {} }, { kind: 'ConfigMap', body: {} }])).toBe(0);
+    expect(expectedPods([{ kind: 'Pod', body: {} }, { kind: 'Pod', body: {} }, { kind: 'ReplicaSet', body: { spec: { replicas: 2 } } }])).toBe(4);
+  });
+});
+
+describe('podSelector', () => {
+  it('uses the app name, or the name labels the templates carry', () => {
+    expect(podSelector([{ kind: 'Pod', body: tpl('kubernetes-spring') }], 'kubernetes-spring')).toBe(
+      'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=kubernetes-spring',
+    );
+    expect(podSelector([{ kind: 'Deployment', body: { spec: { template: tpl('web') } } }, { kind: 'Service', body: {} }], 'app')).toBe(
+      'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=web',
+    );
+    expect(podSelector([{ kind: 'Pod', body: tpl('a') }, { kind: 'Deployment', body: { spec: { template: tpl() } } }], 'b')).toBe(
+      'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name in (a,b)',
+    );
+    expect(podSelector([], 'x')).toBe('app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=x');
+  });
+});
