@@ -80,7 +80,8 @@ class FakeApi {
       if (req.contentType !== 'application/apply-patch+yaml') return status(415, 'UnsupportedMediaType', 'apply only');
       const body = JSON.parse(req.body);
       if (body.spec?.containerz !== undefined) {
-        return status(400, 'BadRequest', `failed to create typed patch object (/v1, Kind=Pod) ${name}: .spec.containerz: field not declared in schema`);
+        // What a 1.34 API server answers to server-side apply of an undeclared field: a 500.
+        return status(500, 'InternalError', `failed to create typed patch object (/${name}; /v1, Kind=Pod): .spec.containerz: field not declared in schema`);
       }
       if (ns && !this.namespaces.has(ns)) {
         return { status: 404, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `namespaces "${ns}" not found`, details: { name: ns, kind: 'namespaces' } } };

@@ -124,7 +124,9 @@ function isPodImmutableRefusal(status: number, body: unknown): boolean {
 }
 
 function isStrictValidationFailure(status: number, body: unknown): boolean {
-  if (status !== 400 && status !== 422) return false;
+  // Strict decoding answers 400/422; server-side apply of a field missing from the schema answers
+  // 500 "failed to create typed patch object ... field not declared in schema" (seen on 1.34).
+  if (status < 400) return false;
   return /unknown field|strict decoding error|field not declared in schema|duplicate field/i.test(statusMessage(body));
 }
 
