@@ -115,21 +115,26 @@ remove_cgroups() {
 }
 
 restore_host() {
-  local f=$RUN/host-before line restored=0
+  local f=$RUN/host-before line target prop restored=0
   [ -s "$f" ] || return 0
+  # mount propagation: `mount --make-rshared /` in up.sh changed every mount (stacked ones too,
+  # which a path cannot address one by one): make all private again, then put back the
+  # recorded ones that were not private
+  if grep -q "^mount " "$f"; then
+    mount --make-rprivate /
+    while read -r _ target prop; do
+      prop=${prop%%,*}
+      [ "$prop" = private ] && continue
+      mount --make-"$prop" "$(printf '%b' "$target")" 2>/dev/null && restored=$((restored + 1))
+    done < <(grep '^mount ' "$f")
+    log "mount propagation restored (all private, $restored recorded non-private mount(s) put back)"
+  fi
   while read -r line; do
     case $line in
-      "mount "*)
-        set -- $line; local target prop cur
-        target=$(printf '%b' "$2"); prop=${3%%,*}
-        cur=$(findmnt -no PROPAGATION --mountpoint "$target" 2>/dev/null | head -1) || continue
-        [ -n "$cur" ] && [ "${cur%%,*}" != "$prop" ] || continue
-        mount --make-"$prop" "$target" 2>/dev/null && restored=$((restored + 1)) ;;
       "sysctl "*) sysctl -qw "${line#sysctl }" ;;
       "created "*) rm -rf "${line#created }" ;;
     esac
   done < "$f"
-  [ "$restored" -eq 0 ] || log "restored the propagation of $restored mount(s)"
   log "restored sysctls (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops) and removed created dirs"
 }
 
