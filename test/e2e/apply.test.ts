@@ -60,7 +60,7 @@ describe('applyObjects on the test cluster', () => {
   let ns: string;
 
   beforeAll(async () => {
-    await waitForCluster(40 * 60_000);
+    await waitForCluster(14 * 60_000); // inside the e2e hookTimeout (15 min)
     kube = openKube({ kubeconfig: KUBECONFIG, env: {} });
     ns = await newNamespace('ship-apply');
   });
