@@ -61,6 +61,15 @@ export function buildProgram(run: (r: Runner) => void): Command {
     }),
   );
 
+  deployFlags(program.command('dev').description('deploy, then rebuild and redeploy on every source change; the forward stays on the same port').argument('[dir]', 'the project directory', '.'))
+    .option('--cleanup', 'on Ctrl-C, also delete what ship deployed')
+    .action((dir: string, flags: RawFlags & { cleanup?: boolean }) =>
+      run(async (io) => {
+        const { runDevCommand } = await import('./commands/dev.js');
+        return runDevCommand(dir, flags, io);
+      }),
+    );
+
   deployFlags(program.command('render').description('print the exact YAML ship would apply (no cluster needed; --tag renders without Docker)').argument('[dir]', 'the project directory', '.')).action(
     (dir: string, flags: RawFlags) =>
       run(async (io) => {
