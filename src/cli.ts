@@ -77,6 +77,17 @@ export function buildProgram(run: (r: Runner) => void): Command {
         return runRenderCommand(dir, flags, io);
       }),
   );
+  clusterFlags(program.command('delete').alias('down').description('delete everything ship deployed for this app (found by its labels) and wait until it is gone').argument('[dir]', 'the project directory', '.'))
+    .option('--no-wait', 'return once the deletes are sent')
+    .option('--timeout <duration>', 'how long to wait until everything is gone', '2m')
+    .option('--now', 'give pods 1 second to stop instead of their grace period')
+    .action((dir: string, flags: import('./commands/delete.js').DeleteFlags) =>
+      run(async (io) => {
+        const { runDeleteCommand } = await import('./commands/delete.js');
+        return runDeleteCommand(dir, flags, io);
+      }),
+    );
+
   return program;
 }
 
