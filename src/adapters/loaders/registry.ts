@@ -96,7 +96,11 @@ function who(auth: RegistryAuth | undefined): string {
 /** Turn a push failure into a ShipError('registry') (or 'docker' when the daemon itself is unreachable). */
 export function pushError(e: unknown, ctx: { target: RegistryTarget; pushRef: string; auth?: RegistryAuth; env: NodeJS.ProcessEnv }): ShipError {
   const host = ctx.target.host;
-  const msg = errorMessage(e);
+  // The Docker adapter (src/adapters/docker.ts) already wraps stream errors as ShipError('registry',
+  // "Pushing REF failed: <Docker's words>"); classify by Docker's words. Other ShipErrors (docker
+  // daemon down, interrupted) pass through unchanged.
+  if (e instanceof ShipError && (e.code !== 'registry' || !/^Pushing \S+ failed: /.test(e.message))) return e;
+  const msg = e instanceof ShipError ? e.message.replace(/^Pushing \S+ failed: /, '') : errorMessage(e);
   const login = `docker login ${host}`;
   const config = dockerConfigPath(ctx.env);
   if (!(e instanceof PushStreamError)) {

@@ -1,0 +1,53 @@
+// A containerd on this machine (k3s, kubeadm, microk8s, ship's test cluster): `ctr -a SOCKET -n
+// k8s.io …` through the process runner, with `docker save` streamed into the import's stdin.
+
+import type { Readable } from 'node:stream';
+import { ShipError, InterruptedError } from '../../errors.js';
+import type { ProcessRunner } from '../process.js';
+import { DEFAULT_SNAPSHOTTER, K8S_NAMESPACE, ensureImage, hasEverywhere, summarize, type CtrTarget } from './ctr.js';
+import { openSave } from './nodes.js';
+import type { ImageLoader, LoaderDocker } from './types.js';
+
+export function hostCtrCommand(socket: string, namespace: string, args: string[]): [string, string[]] {
+  return ['ctr', ['-a', socket, '-n', namespace, ...args]];
+}
+
+export function hostTarget(runner: ProcessRunner, socket: string, env: NodeJS.ProcessEnv, namespace = K8S_NAMESPACE): CtrTarget {
+  return {
+    name: socket,
+    hint: `ctr -a ${socket} -n ${namespace} images ls`,
+    async ctr(args, opts) {
+      const [cmd, argv] = hostCtrCommand(socket, namespace, args);
+      const r = await runner.run(cmd, argv, { cwd: '/', env, signal: opts.signal, input: opts.stdin as Readable | undefined, keepLines: 30 });
+      if (opts.signal?.aborted) throw new InterruptedError();
+      if (r.startError) {
+        throw new ShipError('load', `ctr could not be started: ${r.startError.message}`, {
+          hint: 'Loading into a containerd on this machine needs its `ctr` client (Debian/Ubuntu: apt-get install containerd).',
+          cause: r.startError,
+        });
+      }
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.exitCode === 0 ? '' : r.tail.join('\n') };
+    },
+    // ctr cannot ask a running containerd for its CRI config; a host containerd uses overlayfs
+    // unless configured otherwise (CONTAINERD_SNAPSHOTTER is also what ctr itself honours).
+    async snapshotter() {
+      return env.CONTAINERD_SNAPSHOTTER || DEFAULT_SNAPSHOTTER;
+    },
+  };
+}
+
+export function createContainerdLoader(deps: { docker: LoaderDocker; runner: ProcessRunner; env: NodeJS.ProcessEnv }, socket: string): ImageLoader {
+  const target = hostTarget(deps.runner, socket, deps.env);
+  return {
+    name: 'containerd',
+    has: (image, signal) => hasEverywhere([target], image, signal),
+    async load(image, opts) {
+      const outcomes = await ensureImage([target], image, {
+        signal: opts.signal,
+        onInfo: opts.onInfo,
+        openSave: () => openSave(deps.docker, image.ref, opts.signal),
+      });
+      return summarize('containerd', outcomes);
+    },
+  };
+}

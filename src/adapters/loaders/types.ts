@@ -1,0 +1,23 @@
+// The loader interface every way of getting an image into a cluster implements.
+
+import type { DockerApi } from '../docker.js';
+import type { LoadResult } from '../../pipeline/context.js';
+import type { ProcessRunner } from '../process.js';
+
+export interface ImageLoader {
+  /** kind, k3d, containerd, minikube, shared, none. */
+  readonly name: string;
+  /** Does every node already have this image ID under this ref? undefined: cannot tell. */
+  has(image: { ref: string; id: string }, signal?: AbortSignal): Promise<boolean | undefined>;
+  /** Get the image onto every node (skips nodes that have it, tags where only the tag is missing). */
+  load(image: { ref: string; id: string }, opts: { signal?: AbortSignal; onInfo?: (m: string) => void }): Promise<LoadResult>;
+}
+
+/** The part of the Docker adapter (src/adapters/docker.ts) that loaders use. */
+export type LoaderDocker = Pick<DockerApi, 'inspectImage' | 'saveImage' | 'listContainers' | 'exec'>;
+
+export interface LoaderDeps {
+  docker: LoaderDocker;
+  runner: ProcessRunner;
+  env: NodeJS.ProcessEnv;
+}

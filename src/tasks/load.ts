@@ -1,0 +1,49 @@
+// Step: load. Get the image ship built into the cluster's image store (kind/k3d nodes' containerd,
+// a containerd on this machine, minikube, or nothing for a shared Docker daemon).
+
+import type { ListrTask } from 'listr2';
+import { ShipError } from '../errors.js';
+import { chooseLoader, describeChoice, type LoaderChoice } from '../core/cluster-detect.js';
+import { clusterFactsFromKube } from '../adapters/loaders/kube-facts.js';
+import { createLoader } from '../adapters/loaders/index.js';
+import { execaRunner } from '../adapters/process.js';
+import type { LoadResult, ShipContext } from '../pipeline/context.js';
+
+/** The loader for this context and these flags. The pipeline calls it before the image step too
+ * (minikube's docker runtime changes which Docker daemon the image is built in). */
+export function resolveLoaderChoice(ctx: Pick<ShipContext, 'kube' | 'opts'>): LoaderChoice {
+  if (!ctx.kube) throw new Error('resolveLoaderChoice: the cluster connection is not open yet');
+  return chooseLoader(clusterFactsFromKube(ctx.kube, { load: ctx.opts.load, allowContexts: ctx.opts.allowContexts, registry: ctx.opts.registry }));
+}
+
+export function loadTask(): ListrTask<ShipContext> {
+  return {
+    title: 'load',
+    task: async (ctx, task) => {
+      const choice = resolveLoaderChoice(ctx);
+      task.title = `load · ${describeChoice(choice)}`;
+      ctx.load = await loadImage(ctx, choice, (m) => (task.output = m));
+      task.title = `load · ${describeLoad(ctx.load, ctx.image!.ref)}`;
+    },
+  };
+}
+
+/** Create the loader, keep it on the context (the wait step asks it `has`), and load. */
+export async function loadImage(ctx: ShipContext, choice: LoaderChoice, onInfo?: (m: string) => void): Promise<LoadResult> {
+  if (!ctx.image) throw new ShipError('internal', 'The load step ran before the image step.');
+  if (!ctx.docker) throw new ShipError('internal', 'The load step needs the Docker connection.');
+  const loader = createLoader(choice, { docker: ctx.docker, runner: ctx.runner ?? execaRunner, env: ctx.env });
+  ctx.loader = loader;
+  return loader.load({ ref: ctx.image.ref, id: ctx.image.id }, { signal: ctx.signal, onInfo });
+}
+
+export function describeLoad(r: LoadResult, ref: string): string {
+  switch (r.action) {
+    case 'skipped':
+      return r.nodes.length ? `${ref} already on node(s) ${r.nodes.join(', ')}` : `${ref}: ${r.detail ?? 'skipped'}`;
+    case 'shared':
+      return `${ref} · ${r.detail ?? 'shared Docker daemon, nothing to load'}`;
+    default:
+      return `${ref} · ${r.loader}: ${r.detail ?? r.action}`;
+  }
+}
