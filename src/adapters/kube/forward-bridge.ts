@@ -25,7 +25,31 @@ export const DATA_CHANNEL = 0;
 export const ERROR_CHANNEL = 1;
 export const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
 
+/**
+ * Holds the websocket's messages until the bridge takes over. The server sends its port prefixes
+ * right after the handshake, often in the same TCP segment as the 101 answer, so they are emitted
+ * before any code awaiting 'open' runs: attach this before the websocket opens.
+ */
+export interface HeldMessages {
+  /** Detach and hand over what arrived so far. */
+  take(): Array<[RawData, boolean]>;
+}
+
+export function holdMessages(ws: WebSocket): HeldMessages {
+  const held: Array<[RawData, boolean]> = [];
+  const onMessage = (data: RawData, isBinary: boolean) => void held.push([data, isBinary]);
+  ws.on('message', onMessage);
+  return {
+    take() {
+      ws.off('message', onMessage);
+      return held.splice(0);
+    },
+  };
+}
+
 export interface BridgeOptions {
+  /** Messages that arrived before the bridge started (from holdMessages). */
+  held?: HeldMessages;
   /** Called with a plain-words line when something notable happens (an error from the node). */
   log?: (message: string) => void;
   /** Pause the local socket while more than this many bytes wait in the websocket (default 1 MiB). */
@@ -149,6 +173,7 @@ export function bridge(socket: Socket, ws: WebSocket, opts: BridgeOptions = {}):
         closeWs();
       }
     }
+    for (const [data, isBinary] of opts.held?.take() ?? []) onMessage(data, isBinary);
     ws.on('message', onMessage);
 
     ws.on('close', () => {

@@ -27,7 +27,7 @@ import type { RequestOptions } from 'node:https';
 import { WebSocket, type ClientOptions } from 'ws';
 import { ShipError, errorMessage } from '../../errors.js';
 import type { Kube } from './client.js';
-import { bridge, PORT_FORWARD_PROTOCOL, type BridgeOptions } from './forward-bridge.js';
+import { bridge, holdMessages, PORT_FORWARD_PROTOCOL, type BridgeOptions, type HeldMessages } from './forward-bridge.js';
 import { PodTracker } from './forward-pods.js';
 
 export type ForwardEvent =
@@ -165,13 +165,14 @@ export async function startForward(kube: Kube, opts: StartForwardOptions): Promi
     return wsOptions.value;
   };
 
-  const connect = async (pod: string): Promise<WebSocket> => {
+  const connect = async (pod: string): Promise<{ ws: WebSocket; held: HeldMessages }> => {
     const url = portForwardUrl(kube.server, opts.namespace, pod, opts.remotePort);
     const ws = new WebSocket(url, [PORT_FORWARD_PROTOCOL], { ...(await websocketOptions()), handshakeTimeout: 15_000, perMessageDeflate: false });
     websockets.add(ws);
     ws.once('close', () => websockets.delete(ws));
+    const held = holdMessages(ws);
     if (closed) ws.terminate();
-    return await new Promise<WebSocket>((resolve, reject) => {
+    return await new Promise<{ ws: WebSocket; held: HeldMessages }>((resolve, reject) => {
       const fail = (message: string, status?: number) => {
         const err: ConnectFailure = new Error(message);
         err.status = status;
@@ -183,7 +184,7 @@ export async function startForward(kube: Kube, opts: StartForwardOptions): Promi
       };
       ws.once('open', () => {
         ws.removeAllListeners('unexpected-response');
-        resolve(ws);
+        resolve({ ws, held });
       });
       ws.once('error', (e) => fail(e.message));
       ws.once('unexpected-response', (_req, res) => {
@@ -224,12 +225,13 @@ export async function startForward(kube: Kube, opts: StartForwardOptions): Promi
     const deadline = Date.now() + podWaitMs;
     let lastError = '';
     let ws: WebSocket | undefined;
+    let held: HeldMessages | undefined;
     let pod: string | undefined;
     for (let attempt = 0; !ws && !clientGone && !closed; attempt++) {
       pod = await tracker.pick(deadline, closeCtl.signal);
       if (!pod) break;
       try {
-        ws = await connect(pod);
+        ({ ws, held } = await connect(pod));
       } catch (e) {
         const err = e as ConnectFailure;
         lastError = `pod ${pod}: ${errorMessage(e)}`;
@@ -255,7 +257,7 @@ export async function startForward(kube: Kube, opts: StartForwardOptions): Promi
     }
     socket.off('error', onEarlyError);
     socket.on('error', () => {}); // the bridge handles it; never let it escape
-    const result = await bridge(socket, ws, { ...opts.bridge, log: (m) => info(`forward (${pod}): ${m}`) });
+    const result = await bridge(socket, ws, { ...opts.bridge, held, log: (m) => info(`forward (${pod}): ${m}`) });
     if (result.end === 'local-error' && (result.error === 'ECONNRESET' || result.error === 'EPIPE')) stats.clientResets++;
     if (result.end === 'remote-error' || result.end === 'websocket-error') {
       stats.failed++;
