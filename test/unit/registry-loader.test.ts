@@ -115,6 +115,18 @@ describe('registry loader', () => {
     expect((await failure('x509: certificate signed by unknown authority', false)).hint).toMatch(/certs\.d/);
   });
 
+  it('classifies the ShipError the Docker adapter throws for a stream error by Docker\'s words', async () => {
+    await login('localhost:5000', 'alice', 'bad');
+    const wrapped = new ShipError('registry', 'Pushing localhost:5000/kubernetes-spring:ship-3f2a failed: unauthorized: authentication required', { hint: 'generic' });
+    const docker = fakeDocker(() => ({ events: [], error: wrapped }));
+    const e = await createRegistryLoader(deps(docker), parseRegistry('localhost:5000')).load(image, {}).catch((x: unknown) => x as ShipError);
+    expect(e.message).toBe('The registry localhost:5000 refused the credentials for "alice".');
+    expect(e.details).toEqual(['unauthorized: authentication required']);
+    const other = new ShipError('docker', 'The Docker engine does not answer.');
+    const passed = await createRegistryLoader(deps(fakeDocker(() => ({ events: [], error: other }))), parseRegistry('localhost:5000')).load(image, {}).catch((x: unknown) => x);
+    expect(passed).toBe(other);
+  });
+
   it('a Docker daemon that cannot be reached is a docker error, an abort is an interruption', async () => {
     const down = fakeDocker(() => ({ events: [], error: Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' }) }));
     await expect(createRegistryLoader(deps(down), parseRegistry('localhost:5000')).load(image, {})).rejects.toMatchObject({ code: 'docker' });
