@@ -1,0 +1,51 @@
+// Step: wait. Until the app's pods are Ready — or until a failure is certain (crash loop, pull
+// error, missing ConfigMap, unschedulable...), which ends the wait at once with a diagnosis.
+
+import type { ListrTask } from 'listr2';
+import { ShipError } from '../errors.js';
+import { openKube } from '../adapters/kube/client.js';
+import { waitForReady, PodFailureError } from '../adapters/kube/pods.js';
+import { normalizeImageRef } from '../core/diagnose.js';
+import { expectedPods, podSelector } from '../core/wait-plan.js';
+import type { ShipContext } from '../pipeline/context.js';
+
+export function waitTask(): ListrTask<ShipContext> {
+  return {
+    title: 'wait',
+    task: async (ctx, task) => {
+      if (!ctx.manifest || !ctx.project) throw new ShipError('internal', 'The wait step ran before the manifest was rendered.');
+      const kube = (ctx.kube ??= openKube({ kubeconfig: ctx.opts.kubeconfig, context: ctx.opts.context, env: ctx.env }));
+      const namespace = ctx.namespace ?? kube.namespace;
+      const expected = expectedPods(ctx.manifest.objects);
+      const image = ctx.image;
+      const loader = ctx.loader;
+      task.title = `wait · ${expected} pod${expected === 1 ? '' : 's'} Ready`;
+      try {
+        const { ready } = await waitForReady(kube, {
+          namespace,
+          labelSelector: podSelector(ctx.manifest.objects, ctx.project.name),
+          expected,
+          timeoutMs: ctx.opts.timeoutMs,
+          signal: ctx.signal,
+          builtImages: image ? [image.ref] : [],
+          // Only the image ship built has an ID the loader can look for on the node.
+          nodeHasImage:
+            image && loader
+              ? async (ref) => (normalizeImageRef(ref) === normalizeImageRef(image.ref) ? loader.has({ ref: image.ref, id: image.id }, ctx.signal) : undefined)
+              : undefined,
+          onStatus: (line) => {
+            task.output = line;
+          },
+        });
+        ctx.readyPods = ready;
+        task.title = `wait · ${ready.length ? ready.join(', ') : 'nothing to wait for'} Ready`;
+      } catch (e) {
+        if (e instanceof PodFailureError && e.diagnosis) {
+          const d = e.diagnosis;
+          ctx.out.event({ type: 'diagnosis', reason: d.reason, message: d.message, pod: d.pod, container: d.container, details: d.details, certain: d.certain, hint: d.hint });
+        }
+        throw e;
+      }
+    },
+  };
+}

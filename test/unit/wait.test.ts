@@ -1,0 +1,213 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { waitForReady, PodFailureError, type PodApi } from '../../src/adapters/kube/pods.js';
+import { loadCase } from './fixtures/pods/load.js';
+import { InterruptedError, ShipError } from '../../src/errors.js';
+
+/** A PodApi whose watch the test drives: push() delivers a pod list as a watch would. */
+function fakeApi(events: Record<string, CoreV1Event[]> = {}, logs: Record<string, string[]> = {}) {
+  let onChange: ((pods: V1Pod[]) => void) | undefined;
+  let watchSignal: AbortSignal | undefined;
+  const calls = { events: [] as string[], logs: [] as Array<{ pod: string; container: string; tailLines: number; previous: boolean }> };
+  const api: PodApi = {
+    watchPods(opts) {
+      onChange = opts.onChange;
+      watchSignal = opts.signal;
+      return new Promise<void>((resolve) => opts.signal.addEventListener('abort', () => resolve(), { once: true }));
+    },
+    async podEvents(_ns, name) {
+      calls.events.push(name);
+      return events[name] ?? [];
+    },
+    async podLogs(_ns, pod, container, opts) {
+      calls.logs.push({ pod, container, ...opts });
+      return logs[`${pod}/${container}`] ?? [];
+    },
+  };
+  return {
+    api,
+    calls,
+    push: (pods: V1Pod[]) => onChange!(pods),
+    started: () => onChange !== undefined,
+    get watchAborted() {
+      return watchSignal?.aborted ?? false;
+    },
+  };
+}
+
+const until = (cond: () => boolean) => vi.waitFor(() => expect(cond()).toBe(true), { timeout: 2000, interval: 5 });
+
+function base(lines: string[], extra: Partial<Parameters<typeof waitForReady>[1]> = {}) {
+  return {
+    namespace: 'default',
+    labelSelector: 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=kubernetes-spring',
+    expected: 1,
+    timeoutMs: 5_000,
+    signal: new AbortController().signal,
+    builtImages: ['kubernetes-spring:ship-3f2a9c1b7d0e'],
+    onStatus: (l: string) => void lines.push(l),
+    pollMs: 20,
+    ...extra,
+  };
+}
+
+function withName(pod: V1Pod, name: string): V1Pod {
+  const p = structuredClone(pod);
+  p.metadata!.name = name;
+  p.metadata!.uid = name + '-uid';
+  return p;
+}
+
+describe('waitForReady', () => {
+  it('shows live status and resolves when the pod is Ready; the watch is stopped', async () => {
+    const f = fakeApi();
+    const lines: string[] = [];
+    const p = waitForReady(f.api, base(lines));
+    await until(f.started);
+    f.push([loadCase('container-creating').pod]);
+    await until(() => lines.length === 1);
+    f.push([withName(loadCase('running-ready').pod, 'creating-pod')]);
+    await expect(p).resolves.toEqual({ ready: ['creating-pod'] });
+    expect(lines).toEqual(['READY 0/1 · creating-pod: ContainerCreating', 'READY 1/1 · creating-pod: Ready']);
+    expect(f.watchAborted).toBe(true);
+  });
+
+  it('fails fast on a crash loop, with the last log line, the events and the previous run logs', async () => {
+    const c = loadCase('crashloop-exit1');
+    const f = fakeApi({ 'crash-pod': c.events }, { 'crash-pod/app': ['Starting gradleapp', 'fatal: CRASH_AT_START is set, exiting'] });
+    const started = Date.now();
+    const p = waitForReady(f.api, base([], { timeoutMs: 60_000 }));
+    await until(f.started);
+    f.push([c.pod]);
+    const err = await p.catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(err).toBeInstanceOf(PodFailureError);
+    const e = err as PodFailureError;
+    expect(e.code).toBe('pod');
+    expect(e.exitCode).toBe(12);
+    expect(e.message).toContain('Its last log line: "fatal: CRASH_AT_START is set, exiting"');
+    expect(e.diagnosis?.reason).toBe('CrashLoopBackOff');
+    expect(e.details).toContain('Events:');
+    expect(e.details.some((l) => /^ {2}Warning\s+BackOff/.test(l))).toBe(true);
+    expect(f.calls.logs).toEqual([{ pod: 'crash-pod', container: 'app', tailLines: 40, previous: true }]);
+    expect(f.watchAborted).toBe(true);
+  });
+
+  it('asks the node whether it has the image for a pull failure', async () => {
+    const c = loadCase('image-pull-backoff-unresolvable');
+    const f = fakeApi({ nope: c.events });
+    const asked: string[] = [];
+    const p = waitForReady(f.api, base([], { nodeHasImage: async (ref) => (asked.push(ref), false) }));
+    await until(f.started);
+    f.push([c.pod]);
+    const e = (await p.catch((x: unknown) => x)) as PodFailureError;
+    expect(e.code).toBe('pod');
+    expect(asked).toEqual(['registry.invalid/nope:1.0']);
+    expect(e.details).toContain('On the node: no');
+  });
+
+  it('times out with the current status and the best diagnosis so far', async () => {
+    const c = loadCase('readiness-failing-short');
+    const f = fakeApi({ 'not-ready-yet': c.events });
+    const p = waitForReady(f.api, base([], { timeoutMs: 300, now: () => c.now }));
+    await until(f.started);
+    f.push([c.pod]);
+    const e = (await p.catch((x: unknown) => x)) as PodFailureError;
+    expect(e).toBeInstanceOf(PodFailureError);
+    expect(e.code).toBe('timeout');
+    expect(e.message).toMatch(/^Not Ready after 0s: READY 0\/1 · not-ready-yet: Running — Container "app" is running but its readiness probe/);
+    expect(e.hint).toContain('Nothing listens');
+    expect(e.details.some((l) => l.includes('Readiness probe failed'))).toBe(true);
+  });
+
+  it('times out plainly when no pod ever appears', async () => {
+    const f = fakeApi();
+    const p = waitForReady(f.api, base([], { timeoutMs: 150 }));
+    await until(f.started);
+    f.push([]);
+    const e = (await p.catch((x: unknown) => x)) as ShipError;
+    expect(e.code).toBe('timeout');
+    expect(e.message).toContain('no pod with labels app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=kubernetes-spring appeared in namespace "default"');
+  });
+
+  it('does not count terminating pods, and waits for every live pod (an old Ready pod is not enough)', async () => {
+    const f = fakeApi();
+    const lines: string[] = [];
+    const p = waitForReady(f.api, base(lines));
+    await until(f.started);
+    const old = loadCase('terminating').pod; // Ready but being deleted
+    const fresh = loadCase('container-creating').pod;
+    const oldReady = withName(loadCase('running-ready').pod, 'old-rs-pod');
+    f.push([old, fresh]);
+    f.push([oldReady, fresh]);
+    await until(() => lines.length >= 2);
+    let done = false;
+    void p.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(done).toBe(false);
+    expect(lines.at(-1)).toBe('READY 1/1 · old-rs-pod: Ready, creating-pod: ContainerCreating');
+    f.push([withName(loadCase('running-ready').pod, 'creating-pod')]);
+    await expect(p).resolves.toEqual({ ready: ['creating-pod'] });
+  });
+
+  it('a new pod crashing next to an old Ready one still fails', async () => {
+    const c = loadCase('crashloop-exit1');
+    const f = fakeApi({ 'crash-pod': c.events });
+    const p = waitForReady(f.api, base([]));
+    await until(f.started);
+    f.push([withName(loadCase('running-ready').pod, 'old'), c.pod]);
+    await expect(p).rejects.toMatchObject({ code: 'pod' });
+  });
+
+  it('Unschedulable while an old pod terminates is not final; it is once that pod is gone', async () => {
+    const c = loadCase('unschedulable-cpu');
+    const f = fakeApi({ 'huge-cpu-pod': c.events });
+    const p = waitForReady(f.api, base([]));
+    let settled = false;
+    void p.catch(() => (settled = true));
+    await until(f.started);
+    f.push([loadCase('terminating').pod, c.pod]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(settled).toBe(false);
+    f.push([c.pod]);
+    const e = (await p.catch((x: unknown) => x)) as PodFailureError;
+    expect(e.code).toBe('pod');
+    expect(e.message).toContain('Insufficient cpu');
+  });
+
+  it('counts Completed Job pods as done and waits for the expected number', async () => {
+    const f = fakeApi();
+    const lines: string[] = [];
+    const p = waitForReady(f.api, base(lines, { expected: 2 }));
+    await until(f.started);
+    const job = loadCase('completed-job-pod').pod;
+    f.push([job]);
+    await until(() => lines.length === 1);
+    expect(lines[0]).toBe('READY 1/2 · migrate-x2k9q: Completed');
+    f.push([job, loadCase('running-ready').pod]);
+    await expect(p).resolves.toEqual({ ready: ['migrate-x2k9q', 'spring-pod'] });
+  });
+
+  it('stops on abort with InterruptedError and stops the watch', async () => {
+    const f = fakeApi();
+    const ac = new AbortController();
+    const p = waitForReady(f.api, base([], { signal: ac.signal }));
+    await until(f.started);
+    f.push([loadCase('container-creating').pod]);
+    ac.abort();
+    await expect(p).rejects.toBeInstanceOf(InterruptedError);
+    expect(f.watchAborted).toBe(true);
+  });
+
+  it('passes a watch failure through and resolves at once when nothing is expected', async () => {
+    const api: PodApi = {
+      watchPods: async () => {
+        throw new ShipError('cluster', 'Listing pods in namespace "x" was refused (HTTP 403).');
+      },
+      podEvents: async () => [],
+      podLogs: async () => [],
+    };
+    await expect(waitForReady(api, base([]))).rejects.toMatchObject({ code: 'cluster' });
+    await expect(waitForReady(api, base([], { expected: 0 }))).resolves.toEqual({ ready: [] });
+  });
+});
