@@ -88,6 +88,31 @@ export function buildProgram(run: (r: Runner) => void): Command {
       }),
     );
 
+  clusterFlags(program.command('status').description('the pods ship deployed for this app: NAME READY STATUS RESTARTS AGE IMAGE, and why a failing one fails').argument('[dir]', 'the project directory', '.'))
+    .option('-w, --watch', 'keep the table current until Ctrl-C')
+    .action((dir: string, flags: import('./commands/status.js').StatusFlags) =>
+      run(async (io) => {
+        const { runStatusCommand } = await import('./commands/status.js');
+        return runStatusCommand(dir, flags, io);
+      }),
+    );
+
+  clusterFlags(program.command('logs').description("the app's logs (all its pods, each line prefixed with the pod); -f follows new pods too").argument('[dir]', 'the project directory (default .)').argument('[pod]', 'only this pod (default: every pod of the app)'))
+    .option('-f, --follow', 'keep streaming until Ctrl-C, picking up new pods')
+    .option('-p, --previous', "the previous run's logs of a restarted container")
+    .option('--tail <n>', 'only the last N lines of each pod')
+    .option('--since <duration>', 'only lines newer than this (e.g. 5m, 1h)')
+    .option('-c, --container <name>', 'container (default: the pod\'s default container, else its first)')
+    .option('--prefix', 'prefix each line with its pod even for one pod')
+    .action((dirOrPod: string | undefined, pod: string | undefined, flags: import('./commands/logs.js').LogsFlags) =>
+      run(async (io) => {
+        const { splitDirAndPod } = await import('./adapters/kube/objects.js');
+        const { runLogsCommand } = await import('./commands/logs.js');
+        const where = splitDirAndPod([dirOrPod, pod], io.cwd);
+        return runLogsCommand(where.dir, where.pod, flags, io);
+      }),
+    );
+
   return program;
 }
 

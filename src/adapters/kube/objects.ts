@@ -417,3 +417,22 @@ export function chooseContainer(pod: V1Pod, wanted?: string): string {
   if (names.length === 0) throw new ShipError('pod', `Pod "${podName}" has no containers.`, { hint: 'Check its manifest.' });
   return names[0];
 }
+
+/**
+ * `ship logs|exec|why [dir] [pod]`: with two words they are the directory and the pod; with one,
+ * it is the directory when such a directory exists, else the pod name.
+ */
+export function splitDirAndPod(words: Array<string | undefined>, cwd: string, isDir: (p: string) => boolean = isDirectory): { dir: string; pod?: string } {
+  const [first, second] = words.filter((w): w is string => w !== undefined && w !== '');
+  if (first === undefined) return { dir: '.' };
+  if (second !== undefined) return { dir: first, pod: second };
+  return isDir(isAbsolute(first) ? first : resolve(cwd, first)) ? { dir: first } : { dir: '.', pod: first };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
