@@ -69,6 +69,13 @@ describe('registry loader', () => {
     expect(info).toEqual(['pushing 127.0.0.1:5001/team/kubernetes-spring:ship-3f2a as "alice"', 'layer l1: pushed', 'layer l2: layer already exists']);
   });
 
+  it('takes the --registry string as it is given, and needs no working directory', async () => {
+    const docker = fakeDocker(() => ({ events: [] }));
+    const r = await createRegistryLoader({ docker, runner: noRunner, env: { DOCKER_CONFIG: dir } }, 'localhost:5000/a/b').load(image, {});
+    expect(r.pushedRef).toBe('localhost:5000/a/b/kubernetes-spring:ship-3f2a');
+    expect(() => createRegistryLoader({ docker, runner: noRunner, env: {} }, 'http://localhost:5000')).toThrow(ShipError);
+  });
+
   it('reports the name the cluster pulls when the registry advertises another host for the runtime', async () => {
     const docker = fakeDocker(() => ({ events: [] }));
     const target = targetFromHosting({ host: 'localhost:5001', hostFromContainerRuntime: 'kind-registry:5000' })!;

@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 import type { ImageLoader } from './types.js';
 import type { ProcessRunner } from '../process.js';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
-import { dockerConfigPath, dockerCredentials, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
+import { dockerConfigPath, dockerCredentials, parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
 
 /** One progress object of Docker's push stream. */
 export interface PushEvent {
@@ -75,8 +75,8 @@ export interface RegistryLoaderDeps {
   docker: RegistryDocker;
   runner: ProcessRunner;
   env: NodeJS.ProcessEnv;
-  /** Working directory for credential helpers. */
-  cwd: string;
+  /** Working directory for credential helpers (default "/": they do not use it). */
+  cwd?: string;
 }
 
 /** `repo:tag` → [repo, tag] (a colon before the last slash is a registry port, not a tag). */
@@ -162,7 +162,9 @@ export function pushError(e: unknown, ctx: { target: RegistryTarget; pushRef: st
   });
 }
 
-export function createRegistryLoader(deps: RegistryLoaderDeps, target: RegistryTarget): ImageLoader {
+/** The loader for a target, or for a `--registry HOST[:PORT][/PREFIX]` string (parsed here). */
+export function createRegistryLoader(deps: RegistryLoaderDeps, registry: RegistryTarget | string): ImageLoader {
+  const target = typeof registry === 'string' ? parseRegistry(registry) : registry;
   return {
     name: 'registry',
     // Whether the nodes can pull it is the registry's business; ship pushes every time (layers the
@@ -175,7 +177,7 @@ export function createRegistryLoader(deps: RegistryLoaderDeps, target: RegistryT
       const refs = registryRefs(target, repository, tag);
       const signal = opts.signal;
       if (signal?.aborted) throw new InterruptedError();
-      const auth = await dockerCredentials(target.host, { env: deps.env, runner: deps.runner, cwd: deps.cwd, signal });
+      const auth = await dockerCredentials(target.host, { env: deps.env, runner: deps.runner, cwd: deps.cwd ?? '/', signal });
       try {
         await deps.docker.tagImage(image.id, refs.pushRepository, refs.tag);
       } catch (e) {
