@@ -11,6 +11,7 @@ import Dockerode from 'dockerode';
 import { pack } from 'tar-fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryLoader, dockerodeRegistryDocker } from '../../src/adapters/loaders/registry.js';
+import { createDocker } from '../../src/adapters/docker.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { parseRegistry } from '../../src/core/registry.js';
 import { ShipError } from '../../src/errors.js';
@@ -174,6 +175,21 @@ describe('registry loader against a real registry', () => {
     createdRefs.push(`${host}/anon/${image.ref}`);
     expect(e.code).toBe('registry');
     expect(e.message).toMatch(new RegExp(`The registry ${host.replace(/\./g, '\\.')} needs credentials`));
+  });
+
+  it('works the same through the Docker adapter (src/adapters/docker.ts): push, and a refused password', async () => {
+    const api = createDocker(process.env);
+    const host = `127.0.0.1:${authPort}`;
+    const good = await dockerConfig('adapter-good', { auths: { [host]: basic(USER, PASSWORD) } });
+    const r = await createRegistryLoader({ docker: api, runner: execaRunner, env: good }, `${host}/adapter`).load(image, {});
+    createdRefs.push(`${host}/adapter/${image.ref}`);
+    expect(r.pushedRef).toBe(`${host}/adapter/${image.ref}`);
+    expect(await tagsOf(authPort, 'adapter/ship-registry-test', `${USER}:${PASSWORD}`)).toContain(image.ref.split(':')[1]);
+    const bad = await dockerConfig('adapter-bad', { auths: { [host]: basic(USER, 'nope') } });
+    const e = await failureOf(createRegistryLoader({ docker: api, runner: execaRunner, env: bad }, `${host}/adapter-denied`).load(image, {}));
+    createdRefs.push(`${host}/adapter-denied/${image.ref}`);
+    expect(e.code).toBe('registry');
+    expect(e.message).toBe(`The registry ${host} refused the credentials for "${USER}".`);
   });
 
   it('a stopped registry is a clear registry error', async () => {
