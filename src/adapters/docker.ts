@@ -269,6 +269,10 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
 
     async buildImage(req) {
       if (req.signal?.aborted) throw new InterruptedError();
+      // A context that cannot be read (a file vanished, permissions) fails the upload: say so,
+      // rather than mistaking its ENOENT for an unreachable daemon.
+      let contextError: unknown;
+      req.context.on('error', (e) => (contextError ??= e));
       let stream: NodeJS.ReadableStream;
       try {
         stream = await call(
@@ -285,6 +289,12 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
           req.signal,
         );
       } catch (e) {
+        if (contextError !== undefined && !req.signal?.aborted) {
+          throw new ShipError('image', `Could not read the build context: ${errorMessage(contextError)}`, {
+            hint: 'Check that the files in the project can be read (and that the build is not still writing them).',
+            cause: contextError,
+          });
+        }
         if (e instanceof ShipError) throw e;
         // Refused before any step ran: Dockerfile parse errors (HTTP 400), unknown options.
         throw buildRefused(engineMessage(e), e);
@@ -577,7 +587,7 @@ async function runExec(
     if (stdin) {
       stdin.on('error', (e) => {
         sock.destroy();
-        settle(e);
+        settle(new ShipError('load', `Reading the input for ${cmd.join(' ')} failed: ${errorMessage(e)}`, { cause: e }));
       });
       stdin.on('end', () => (stdinDone = true));
       // pipe() ends the socket's writable side at EOF: a TCP/unix half-close, which the engine

@@ -178,6 +178,19 @@ describe('docker adapter', () => {
     expect(JSON.parse(manifest)[0].RepoTags).toContain('ship.local/busybox:1');
   });
 
+  it('pushImage: an error Docker reports inside the push stream throws ShipError("registry")', async () => {
+    // Loopback port 1: nothing listens, so the engine's push fails after the HTTP call succeeded.
+    await docker.tagImage('ship.local/busybox:1', '127.0.0.1:1/ship-test/push', 'v1');
+    const events: string[] = [];
+    const e = await failureOf(docker.pushImage('127.0.0.1:1/ship-test/push', 'v1', { onEvent: (ev) => events.push(ev.status ?? ev.error ?? '') }));
+    expect(e.code).toBe('registry');
+    expect(e.message).toMatch(/^Pushing 127\.0\.0\.1:1\/ship-test\/push:v1 failed: .*(connection refused|connect)/i);
+    expect(events.length).toBeGreaterThan(0);
+    // No such local image: refused before any stream.
+    const missing = await failureOf(docker.pushImage('127.0.0.1:1/ship-test/none', 'v1'));
+    expect(missing.code).toBe('registry');
+  });
+
   describe('exec with stdin streamed over the hijacked connection', () => {
     let container: string;
     beforeAll(async () => {
@@ -388,6 +401,15 @@ describe('image step: build context and failures', () => {
     const e = await failureOf(build(dir));
     expect(e.message).toMatch(/at step 2: COPY build\/libs\/app.jar \/app.jar: COPY failed/);
     expect(e.hint).toMatch(/\.dockerignore/);
+  });
+
+  it('a context that cannot be packed is ShipError("image"), not a daemon problem', async () => {
+    const dir = tempDir('ship-ctx-');
+    put(dir, 'Dockerfile', 'FROM ship.local/busybox:1\nCOPY . /ctx/\n');
+    await execa('mkfifo', [join(dir, 'a-fifo')]); // tar has no entry type for it
+    const e = await failureOf(build(dir));
+    expect(e.code).toBe('image');
+    expect(e.message).toMatch(/^Could not read the build context: .*a-fifo/);
   });
 
   it('abort stops a running build with InterruptedError and leaves no build container running', async () => {
