@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShipError } from '../../src/errors.js';
 import type { ProcessRunner, RunOptions, RunResult } from '../../src/adapters/process.js';
 import {
@@ -451,7 +455,30 @@ function fakeRunner(handler: (cmd: string, args: string[], opts: RunOptions) => 
 }
 
 describe('containerd loader (host socket)', () => {
-  const SOCK = '/run/ship-cluster/containerd.sock';
+  // ctr is faked; the socket file is real (the loader checks it exists before running ctr).
+  let SOCK = '';
+  let server: Server;
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ship-loaders-'));
+    SOCK = join(dir, 'containerd.sock');
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(SOCK, resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a socket path with nothing there → ShipError(load) at once, without running ctr', async () => {
+    const { docker } = fakeDocker([]);
+    const { runner, calls } = fakeRunner(() => ({}));
+    const gone = join(dir, 'missing.sock');
+    const e = await caught(createLoader({ kind: 'containerd', socket: gone, namespace: 'k8s.io' }, { docker, runner, env: {} }).load({ ref: REF, id: ID }, {}));
+    expect(e.message).toBe(`No containerd socket at ${gone}.`);
+    expect(e.hint).toContain('--load containerd:SOCKET');
+    expect(calls).toHaveLength(0);
+  });
 
   it('runs ctr -a SOCKET -n k8s.io on the host and streams docker save into the import', async () => {
     const ctrd = new FakeContainerd();

@@ -1,6 +1,7 @@
 // A containerd on this machine (k3s, kubeadm, microk8s, ship's test cluster): `ctr -a SOCKET -n
 // k8s.io …` through the process runner, with `docker save` streamed into the import's stdin.
 
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ShipError, InterruptedError } from '../../errors.js';
 import type { ProcessRunner } from '../process.js';
@@ -12,11 +13,28 @@ export function hostCtrCommand(socket: string, namespace: string, args: string[]
   return ['ctr', ['-a', socket, '-n', namespace, ...args]];
 }
 
+async function socketCheck(socket: string): Promise<void> {
+  let isSocket = false;
+  try {
+    isSocket = (await stat(socket)).isSocket();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return; // let ctr report what it can
+  }
+  if (!isSocket) {
+    throw new ShipError('load', `No containerd socket at ${socket}.`, {
+      hint: `containerd does not answer at ${socket}: is it running, and is that its socket? (k3s: /run/k3s/containerd/containerd.sock, microk8s: /var/snap/microk8s/common/run/containerd.sock; pass it with --load containerd:SOCKET)`,
+    });
+  }
+}
+
 export function hostTarget(runner: ProcessRunner, socket: string, env: NodeJS.ProcessEnv, namespace = K8S_NAMESPACE): CtrTarget {
   return {
     name: socket,
     hint: `ctr -a ${socket} -n ${namespace} images ls`,
     async ctr(args, opts) {
+      // ctr waits 10 s before giving up on a socket that does not exist: say so at once.
+      await socketCheck(socket);
       const [cmd, argv] = hostCtrCommand(socket, namespace, args);
       const r = await runner.run(cmd, argv, { cwd: '/', env, signal: opts.signal, input: opts.stdin as Readable | undefined, keepLines: 30 });
       if (opts.signal?.aborted) throw new InterruptedError();

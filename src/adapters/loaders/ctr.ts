@@ -142,7 +142,7 @@ function ctrFailure(target: CtrTarget, what: string, r: CtrResult): ShipError {
   const lines = text ? text.split('\n').slice(-15) : [];
   let hint = target.hint;
   if (/permission denied/i.test(text)) hint = `ship cannot open the containerd socket of ${target.name}: run as a user that may (usually root). ${hint}`;
-  else if (/no such file|connection refused|connect: /i.test(text)) hint = `containerd does not answer at ${target.name}. ${hint}`;
+  else if (/no such file|connection refused|connect: |failed to dial/i.test(text)) hint = `containerd does not answer at ${target.name}. ${hint}`;
   return new ShipError('load', `${what} on ${target.name} failed (ctr exit ${r.exitCode})${lines.length ? ': ' + lines[lines.length - 1] : ''}`, {
     hint,
     details: lines,
