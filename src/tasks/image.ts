@@ -58,8 +58,6 @@ export interface PlanImageInput {
   /** --tag: use this tag instead of the content-derived one. */
   tagOverride?: string;
   buildArgs?: Record<string, string>;
-  /** Container port for a generated Dockerfile (default 8080). */
-  port?: number;
 }
 
 export interface ImagePlan {
@@ -90,8 +88,9 @@ async function digestFor(input: PlanImageInput): Promise<string> {
     dockerfileText = await readDockerfile(input.dockerfilePath);
   } else {
     // The generated Dockerfile depends on the jar, which does not exist yet when the tag is planned;
-    // the jar follows from the sources, so the recipe identity stands in for the text.
-    dockerfileText = `${GENERATED_RECIPE}\nbase=${DEFAULT_BASE_IMAGE}\nport=${input.port ?? DEFAULT_PORT}\n`;
+    // the jar follows from the sources, so the recipe identity stands in for the text. The port is
+    // left out: it only changes EXPOSE (documentation), and the pipeline plans before it knows it.
+    dockerfileText = `${GENERATED_RECIPE}\nbase=${DEFAULT_BASE_IMAGE}\n`;
   }
   const bases = input.dockerfilePath ? parseFromImages(dockerfileText) : [DEFAULT_BASE_IMAGE];
   const baseImageIds = await Promise.all(bases.map(async (b) => (await input.docker.inspectImage(b))?.id ?? `missing:${b}`));
@@ -147,7 +146,6 @@ export async function buildProjectImage(input: BuildImageInput): Promise<ImageRe
     builder: project.builder,
     skipTests: input.skipTests,
     buildArgs: input.buildArgs,
-    port,
   });
   const tag = input.tag ?? tagFor(digest);
   const ref = `${input.repository}:${tag}`;

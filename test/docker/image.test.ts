@@ -319,10 +319,12 @@ describe('image step: the Gradle fixture', () => {
     const project = { dir, name: 'gradle-app', builder: 'gradle' };
     const before = readdirSync(dir).sort();
     const plan = await planImage({ docker, projectDir: dir, repository: 'ship-test/gradle-app-gen', builder: 'gradle', skipTests: false });
-    const image = await buildProjectImage({ docker, project, jar, repository: plan.repository, tag: plan.tag, skipTests: false });
+    // --port 8080:9090 only changes EXPOSE; the plan made before the port was known still matches.
+    const image = await buildProjectImage({ docker, project, jar, repository: plan.repository, tag: plan.tag, skipTests: false, port: 9090 });
     expect(image.ref).toBe(plan.ref);
     expect(readdirSync(dir).sort()).toEqual(before); // nothing written into the project
     expect((await planImage({ docker, projectDir: dir, repository: 'ship-test/gradle-app-gen', builder: 'gradle', skipTests: false })).exists).toBe(true);
+    expect(Object.keys((await raw.getImage(plan.ref).inspect()).Config.ExposedPorts ?? {})).toEqual(['9090/tcp']);
 
     expect((await containerOutput(plan.ref, ['id', '-u'])).trim()).toBe('10001');
     // Only the jar went into the context.
