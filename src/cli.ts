@@ -113,6 +113,39 @@ export function buildProgram(run: (r: Runner) => void): Command {
       }),
     );
 
+  clusterFlags(program.command('exec').description('a command in the app\'s pod, or an interactive shell (bash, else sh); its exit status is ship\'s').usage('[options] [dir] [pod] [-- command...]').argument('[args...]', 'the project directory and/or the pod, then -- and the command'))
+    .option('-c, --container <name>', 'container (default: the pod\'s default container, else its first)')
+    .option('--no-tty', 'no terminal even when stdin is one')
+    .action((args: string[], flags: import('./commands/exec.js').ExecFlags) =>
+      run(async (io) => {
+        const { splitDirAndPod } = await import('./adapters/kube/objects.js');
+        const { runExecCommand } = await import('./commands/exec.js');
+        // What follows "--" is the command; commander hands it over mixed with the other operands.
+        const rawArgs = (program as unknown as { rawArgs: string[] }).rawArgs;
+        const dashes = rawArgs.indexOf('--');
+        const command = dashes >= 0 ? rawArgs.slice(dashes + 1) : [];
+        const words = args.slice(0, args.length - command.length);
+        if (words.length > 2) {
+          const { ShipError } = await import('./errors.js');
+          throw new ShipError('usage', `ship exec takes at most a directory and a pod before "--" (got ${words.join(' ')}).`, { hint: 'Put the command after --: ship exec -- ls -la' });
+        }
+        const where = splitDirAndPod(words, io.cwd);
+        return runExecCommand(where.dir, where.pod, command, flags, io);
+      }),
+    );
+
+  clusterFlags(program.command('why').description('why a pod is not Ready: conditions, container states, last termination, events, last log lines and the diagnosis').argument('[dir]', 'the project directory (default .)').argument('[pod]', 'the pod (default: the app\'s pod in trouble)'))
+    .option('-c, --container <name>', 'container whose logs to show')
+    .option('--tail <n>', 'how many log lines to show', '20')
+    .action((dirOrPod: string | undefined, pod: string | undefined, flags: import('./commands/why.js').WhyFlags) =>
+      run(async (io) => {
+        const { splitDirAndPod } = await import('./adapters/kube/objects.js');
+        const { runWhyCommand } = await import('./commands/why.js');
+        const where = splitDirAndPod([dirOrPod, pod], io.cwd);
+        return runWhyCommand(where.dir, where.pod, flags, io);
+      }),
+    );
+
   return program;
 }
 
