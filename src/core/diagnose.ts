@@ -551,7 +551,10 @@ function unschedulableDiagnosis(ctx: Ctx): Diagnosis | undefined {
   if (!cond || cond.status !== 'False' || cond.reason !== 'Unschedulable') return undefined;
   const event = ctx.events.filter((e) => e.reason === 'FailedScheduling').at(-1);
   const full = oneLine(cond.message || event?.message);
-  const short = full.replace(/\s*preemption:.*$/i, '').trim();
+  // The scheduler appends what preemption (and, since 1.34, dynamic resource allocation) tried:
+  // "... 1 Insufficient cpu. no new claims to deallocate, preemption: 0/1 nodes ...". Keep the why.
+  let short = full.replace(/\s*preemption:.*$/i, '').replace(/\s*no new claims to deallocate,?\s*$/i, '').trim();
+  if (short && !/[.!]$/.test(short)) short += '.';
   const requests = requestsOf(ctx.pod);
   const pvcPending = /unbound immediate PersistentVolumeClaims|waiting for.*volume|persistentvolumeclaim.*not found/i.test(full);
   const certain = !pvcPending && (ctx.input.terminatingPeers ?? 0) === 0;

@@ -47,6 +47,7 @@ function base(lines: string[], extra: Partial<Parameters<typeof waitForReady>[1]
     builtImages: ['kubernetes-spring:ship-3f2a9c1b7d0e'],
     onStatus: (l: string) => void lines.push(l),
     pollMs: 20,
+    settleMs: 0,
     ...extra,
   };
 }
@@ -186,6 +187,39 @@ describe('waitForReady', () => {
     expect(lines[0]).toBe('READY 1/2 · migrate-x2k9q: Completed');
     f.push([job, loadCase('running-ready').pod]);
     await expect(p).resolves.toEqual({ ready: ['migrate-x2k9q', 'spring-pod'] });
+  });
+
+  it('a pod without a readiness probe counts only once it has stayed Ready; a crash in between is caught', async () => {
+    const f = fakeApi();
+    const lines: string[] = [];
+    const p = waitForReady(f.api, base(lines, { settleMs: 150 }));
+    let done = false;
+    void p.then(() => (done = true));
+    await until(f.started);
+    const ready = loadCase('running-ready').pod;
+    f.push([ready]);
+    await until(() => lines.length === 1);
+    expect(lines[0]).toBe('READY 0/1 · spring-pod: Ready, checking it stays up');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(done).toBe(false);
+    // it restarted meanwhile: the clock starts again
+    const restarted = structuredClone(ready);
+    restarted.status!.containerStatuses![0].restartCount = 1;
+    f.push([restarted]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(done).toBe(false);
+    await expect(p).resolves.toEqual({ ready: ['spring-pod'] });
+    expect(lines.at(-1)).toBe('READY 1/1 · spring-pod: Ready (1 restart)');
+  });
+
+  it('a pod with a readiness probe counts as soon as it is Ready', async () => {
+    const f = fakeApi();
+    const p = waitForReady(f.api, base([], { settleMs: 60_000 }));
+    await until(f.started);
+    const ready = loadCase('running-ready').pod;
+    ready.spec!.containers[0].readinessProbe = { httpGet: { path: '/', port: 8080 } };
+    f.push([ready]);
+    await expect(p).resolves.toEqual({ ready: ['spring-pod'] });
   });
 
   it('stops on abort with InterruptedError and stops the watch', async () => {

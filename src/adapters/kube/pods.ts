@@ -265,6 +265,12 @@ export interface WaitForReadyOptions {
   nodeHasImage?: (ref: string) => Promise<boolean | undefined>;
   /** A live status line, e.g. "READY 0/1 · spring-pod: ContainerCreating". */
   onStatus: (line: string) => void;
+  /**
+   * A pod whose containers have no readiness probe is Ready the moment they start, even when the
+   * app crashes a second later; such a pod counts only once it has stayed Ready (same restart
+   * count) this long. Pods with readiness probes count as soon as they are Ready. Default 5 s.
+   */
+  settleMs?: number;
   /** How often to re-read events while nothing else changes (probe failures, mounts). */
   pollMs?: number;
   /** Clock, for tests. */
@@ -282,6 +288,7 @@ export class PodFailureError extends ShipError {
 }
 
 const EVENTS_MIN_INTERVAL_MS = 1_500;
+export const NO_PROBE_SETTLE_MS = 5_000;
 const LOG_TAIL = 40;
 
 /** A pod that a controller replaces when it fails: its failure is not the app's final word. */
@@ -308,6 +315,27 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
   const imageCache = new Map<string, boolean | undefined>();
   let best: Diagnosis | undefined;
   let lastLine = '';
+  const settleMs = opts.settleMs ?? NO_PROBE_SETTLE_MS;
+  /** uid → when this wait first saw the pod Ready, and its restart count then. */
+  const readySince = new Map<string, { at: number; restarts: number }>();
+
+  /** Ready, and (for pods without readiness probes) Ready for settleMs without a restart. */
+  function countsAsReady(p: V1Pod): boolean {
+    const key = p.metadata?.uid ?? p.metadata?.name ?? '';
+    if (!isPodReady(p)) {
+      readySince.delete(key);
+      return false;
+    }
+    const probed = (p.spec?.containers ?? []).every((c) => c.readinessProbe);
+    if (probed || settleMs <= 0) return true;
+    const restarts = (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
+    const seen = readySince.get(key);
+    if (!seen || seen.restarts !== restarts) {
+      readySince.set(key, { at: now(), restarts });
+      return false;
+    }
+    return now() - seen.at >= settleMs;
+  }
 
   let settle!: { resolve: (v: { ready: string[] }) => void; reject: (e: unknown) => void };
   const outcome = new Promise<{ ready: string[] }>((resolve, reject) => (settle = { resolve, reject }));
@@ -372,10 +400,12 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
     return { d, events };
   }
 
-  function statusLine(live: V1Pod[], readyCount: number): string {
+  function statusLine(live: V1Pod[], done: V1Pod[]): string {
+    const readyCount = done.length;
     const shown = live.slice(0, 4).map((p) => {
       const s = podSummary(p, now());
-      return `${s.name}: ${isPodReady(p) ? 'Ready' : s.status}${s.restarts ? ` (${s.restarts} restarts)` : ''}`;
+      const status = done.includes(p) ? (isPodReady(p) ? 'Ready' : s.status) : isPodReady(p) ? 'Ready, checking it stays up' : s.status;
+      return `${s.name}: ${status}${s.restarts ? ` (${s.restarts} restart${s.restarts === 1 ? '' : 's'})` : ''}`;
     });
     if (live.length > 4) shown.push(`+${live.length - 4} more`);
     return `READY ${readyCount}/${opts.expected} · ${shown.length ? shown.join(', ') : seenPods ? 'no pods' : 'waiting for pods'}`;
@@ -407,8 +437,8 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
     const live = all.filter((p) => !p.metadata?.deletionTimestamp);
     const terminating = all.length - live.length;
     const counted = live.filter((p) => !replacedByController(p));
-    const done = counted.filter((p) => isPodReady(p) || isCompletedJobPod(p));
-    const line = statusLine(counted, done.length);
+    const done = counted.filter((p) => countsAsReady(p) || isCompletedJobPod(p));
+    const line = statusLine(counted, done);
     if (line !== lastLine) {
       lastLine = line;
       opts.onStatus(line);
@@ -452,7 +482,7 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
       events = r.events;
     }
     const waited = humanDuration(opts.timeoutMs);
-    const status = lastLine || statusLine([], 0);
+    const status = lastLine || statusLine([], []);
     const message = seenPods
       ? `Not Ready after ${waited}: ${status}${d ? ` — ${d.message}` : ''}`
       : `Not Ready after ${waited}: no pod with labels ${opts.labelSelector} appeared in namespace "${opts.namespace}".`;

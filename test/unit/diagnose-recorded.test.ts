@@ -1,0 +1,62 @@
+// Statuses and events recorded from the real test cluster (test/e2e/wait.test.ts with
+// SHIP_RECORD_FIXTURES=1), replayed through the pure diagnosis.
+import { describe, expect, it } from 'vitest';
+import { diagnosePod, formatEvents, podSummary } from '../../src/core/diagnose.js';
+import { loadCase } from './fixtures/pods/load.js';
+
+function run(name: string, logs?: Record<string, string[]>) {
+  const c = loadCase(`recorded-${name}`);
+  return { c, d: diagnosePod({ pod: c.pod, events: c.events, now: c.now, logs }), s: podSummary(c.pod, c.now) };
+}
+
+describe('recorded from the cluster', () => {
+  it('a Ready pod: no diagnosis', () => {
+    const { d, s } = run('ready');
+    expect(d).toBeUndefined();
+    expect(s).toMatchObject({ name: 'ready', ready: '1/1', status: 'Running', restarts: 0 });
+  });
+
+  it('registry.invalid/nope:1.0: a certain pull failure, "no such host"', () => {
+    const { d, s } = run('pull');
+    expect(d).toMatchObject({ certain: true, pod: 'pull', container: 'app' });
+    expect(d!.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
+    expect(d!.message).toContain('the registry host "registry.invalid" cannot be resolved');
+    expect(s.status).toBe(d!.reason);
+  });
+
+  it('64 CPUs: Unschedulable, the scheduler message without its preemption tail', () => {
+    const { d, s } = run('cpu');
+    expect(d).toMatchObject({ certain: true, reason: 'Unschedulable' });
+    expect(d!.message).toBe('Pod "cpu" cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu. It requests app: cpu 64.');
+    expect(s.status).toBe('Pending');
+  });
+
+  it('missing ConfigMap: CreateContainerConfigError naming it', () => {
+    const { c, d, s } = run('config');
+    expect(d).toMatchObject({ certain: true, reason: 'CreateContainerConfigError' });
+    expect(d!.message).toContain(`the ConfigMap "ship-missing-config" it refers to does not exist in namespace "${c.pod.metadata!.namespace}"`);
+    expect(s.status).toBe('CreateContainerConfigError');
+  });
+
+  it('exit 1: a certain crash that asks for its logs and quotes them', () => {
+    const { d } = run('crash');
+    expect(d).toMatchObject({ certain: true, container: 'app' });
+    expect(d!.message).toContain('exited with code 1');
+    expect(d!.needsLogs?.container).toBe('app');
+    expect(run('crash', { app: ['boom'] }).d!.message).toContain('Its last log line: "boom"');
+  });
+
+  it('exit 2 after 2 s: the second crash is certain', () => {
+    const { d } = run('late');
+    expect(d).toMatchObject({ certain: true, container: 'app' });
+    expect(d!.message).toContain('exited with code 2');
+  });
+
+  it('the events table reads like kubectl describe', () => {
+    const { c } = run('crash');
+    const lines = formatEvents(c.events, c.now);
+    expect(lines[0]).toMatch(/^TYPE\s+REASON\s+AGE\s+FROM\s+MESSAGE$/);
+    expect(lines.some((l) => /^Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned/.test(l))).toBe(true);
+    expect(lines.some((l) => /^Normal\s+Started\s+.*kubelet\s+Started container app$/.test(l))).toBe(true);
+  });
+});
