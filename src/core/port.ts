@@ -46,14 +46,19 @@ interface ContainerLike {
   ports?: unknown;
 }
 
-function containersOf(obj: RenderedObject): ContainerLike[] {
+function templateField(obj: RenderedObject, keys: string[]): unknown {
   const path = POD_TEMPLATE[obj.kind];
-  if (!path) return [];
+  if (!path) return undefined;
   let node: unknown = obj.body;
-  for (const key of [...path, 'spec', 'containers']) {
-    if (!node || typeof node !== 'object') return [];
+  for (const key of [...path, ...keys]) {
+    if (!node || typeof node !== 'object') return undefined;
     node = (node as Record<string, unknown>)[key];
   }
+  return node;
+}
+
+function containersOf(obj: RenderedObject): ContainerLike[] {
+  const node = templateField(obj, ['spec', 'containers']);
   return Array.isArray(node) ? (node.filter((c) => c && typeof c === 'object') as ContainerLike[]) : [];
 }
 
@@ -83,4 +88,23 @@ export function containerPort(objects: RenderedObject[], rewritten?: RewrittenCo
     }
   }
   return DEFAULT_PORT;
+}
+
+/**
+ * The label selector of the pods the forward may use: every label of the pod template that runs the
+ * built container (so a database Deployment from the same manifests, also labelled by ship, is never
+ * picked), else managed-by=ship plus name=<app>.
+ */
+export function forwardSelector(objects: RenderedObject[], rewritten: RewrittenContainer[], app: string): string {
+  for (const obj of objects) {
+    if (!rewritten.some((r) => r.kind === obj.kind && r.name === obj.name)) continue;
+    const labels = templateField(obj, ['metadata', 'labels']);
+    if (!labels || typeof labels !== 'object') continue;
+    const pairs = Object.entries(labels as Record<string, unknown>)
+      .filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .sort();
+    if (pairs.length) return pairs.join(',');
+  }
+  return `app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=${app}`;
 }

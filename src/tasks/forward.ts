@@ -2,23 +2,21 @@
 // following the app's label selector when the pod is replaced. Closed by the run's cleanups.
 
 import type { ListrTask } from 'listr2';
+import { openKube } from '../adapters/kube/client.js';
 import { startForward } from '../adapters/kube/forward.js';
-import { containerPort } from '../core/port.js';
-import { MANAGED_BY_LABEL, NAME_LABEL } from '../core/manifest.js';
+import { containerPort, forwardSelector } from '../core/port.js';
 import type { ShipContext } from '../pipeline/context.js';
-
-export function appSelector(app: string): string {
-  return `${MANAGED_BY_LABEL}=ship,${NAME_LABEL}=${app}`;
-}
 
 export function forwardTask(): ListrTask<ShipContext> {
   return {
     title: 'forward',
     task: async (ctx, task) => {
-      const remotePort = ctx.opts.port.remote ?? (ctx.manifest ? containerPort(ctx.manifest.objects, ctx.manifest.rewritten) : 8080);
-      const fwd = await startForward(ctx.kube!, {
-        namespace: ctx.namespace ?? ctx.kube!.namespace,
-        labelSelector: appSelector(ctx.project!.name),
+      const manifest = ctx.manifest ?? { objects: [], rewritten: [] };
+      const remotePort = ctx.opts.port.remote ?? containerPort(manifest.objects, manifest.rewritten);
+      const kube = (ctx.kube ??= openKube({ kubeconfig: ctx.opts.kubeconfig, context: ctx.opts.context, env: ctx.env }));
+      const fwd = await startForward(kube, {
+        namespace: ctx.namespace ?? kube.namespace,
+        labelSelector: forwardSelector(manifest.objects, manifest.rewritten, ctx.project!.name),
         pod: ctx.readyPods?.[0],
         localPort: ctx.opts.port.local,
         remotePort,

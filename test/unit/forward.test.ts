@@ -13,6 +13,10 @@ import type { Kube } from '../../src/adapters/kube/client.js';
 import { listenLocal, portForwardUrl, startForward, type Forward, type ForwardEvent } from '../../src/adapters/kube/forward.js';
 import { choosePod, podState } from '../../src/adapters/kube/forward-pods.js';
 import { ShipError } from '../../src/errors.js';
+import { forwardTask } from '../../src/tasks/forward.js';
+import { memoryOutput } from '../../src/pipeline/output.js';
+import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
+import type { RenderedObject } from '../../src/core/manifest.js';
 
 const NS = 'shop';
 const SELECTOR = 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=demo';
@@ -616,6 +620,7 @@ describe('following the pods', () => {
     api.addPod('pod-b', b.port, false);
     const pending = get(f.url, 8000); // waits for a Ready pod instead of failing
     await new Promise((r) => setTimeout(r, 300));
+    expect(infos).toContain('forward: pod pod-a is not Ready any more; new connections wait for a Ready pod');
     api.setReady('pod-b', true);
     const r = await pending;
     expect(r.body.toString()).toBe('hello from pod-b\n');
@@ -676,5 +681,56 @@ describe('close', () => {
     await until(() => !f.stats().active);
     await new Promise((r) => setTimeout(r, 50));
     expect(await canBind(f.localPort)).toBe(true);
+  });
+});
+
+describe('forwardTask', () => {
+  it("forwards to the built container's port on the pods of its template, registers close(), follows a replacement", async () => {
+    const a = await app(httpApp('pod-a'));
+    const b = await app(httpApp('pod-b'));
+    api.addPod('pod-a', a.port);
+    const labels = { 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': 'demo' };
+    const deployment: RenderedObject = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'demo',
+      namespace: NS,
+      body: { spec: { template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'demo:ship-1', ports: [{ containerPort: 9090 }] }] } } } },
+      source: { file: 'k8s/app.yaml', doc: 0 },
+    };
+    const out = memoryOutput(true);
+    const ctx = {
+      opts: { port: { local: 0 } } as unknown as ShipOptions,
+      out,
+      signal: new AbortController().signal,
+      env: {},
+      kube: api.kube(),
+      namespace: NS,
+      project: { dir: '/x', name: 'demo', builder: 'gradle', actuator: false },
+      manifest: { yaml: '', objects: [deployment], rewritten: [{ file: 'k8s/app.yaml', kind: 'Deployment', name: 'demo', container: 'web', from: 'demo', to: 'demo:ship-1' }], otherImages: [] },
+      readyPods: ['pod-a'],
+      timings: [],
+      cleanups: [],
+    } as unknown as ShipContext;
+    const fakeTask = { title: '', output: '' };
+    await (forwardTask().task as (c: ShipContext, t: unknown) => Promise<void>)(ctx, fakeTask);
+    try {
+      expect(ctx.forward).toMatchObject({ remotePort: 9090, pod: 'pod-a' });
+      expect(ctx.forward!.url).toBe(`http://127.0.0.1:${ctx.forward!.localPort}`);
+      expect(fakeTask.title).toBe(`forward · ${ctx.forward!.url} → pod/pod-a:9090`);
+      expect((await get(ctx.forward!.url)).status).toBe(200);
+      expect(api.forwards.at(-1)).toEqual({ pod: 'pod-a', port: '9090' });
+
+      api.deletePod('pod-a');
+      api.addPod('pod-b', b.port);
+      await until(() => ctx.forward!.pod === 'pod-b');
+      expect((await get(ctx.forward!.url)).body.toString()).toBe('hello from pod-b\n');
+      expect(out.events).toContainEqual({ type: 'forward-retarget', from: 'pod-a', to: 'pod-b' });
+      expect(out.lines.some((l) => l.includes('pod pod-a is gone'))).toBe(true);
+    } finally {
+      expect(ctx.cleanups).toHaveLength(1);
+      await ctx.cleanups[0]!();
+    }
+    expect(await canBind(ctx.forward!.localPort)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containerPort, parsePortFlag } from '../../src/core/port.js';
+import { containerPort, forwardSelector, parsePortFlag } from '../../src/core/port.js';
 import type { RenderedObject, RewrittenContainer } from '../../src/core/manifest.js';
 import { ShipError } from '../../src/errors.js';
 
@@ -70,5 +70,29 @@ describe('containerPort', () => {
   it('without a rewrite list, takes the first container that declares a port', () => {
     const d = obj('Deployment', 'demo', { spec: { template: { spec: podSpec([{ name: 'a' }, sidecar, app]) } } });
     expect(containerPort([d])).toBe(9901);
+  });
+});
+
+describe('forwardSelector', () => {
+  const rewritten: RewrittenContainer[] = [{ file: 'f.yaml', kind: 'Deployment', name: 'web', container: 'web', from: 'demo', to: 'demo:ship-1' }];
+  const tmpl = (labels: Record<string, string>, containers: unknown[]) => ({ spec: { template: { metadata: { labels }, spec: podSpec(containers) } } });
+
+  it("uses every label of the built workload's pod template, not a database's", () => {
+    const objects = [
+      obj('Deployment', 'db', tmpl({ app: 'db', 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': 'demo' }, [{ name: 'pg', image: 'postgres:16' }])),
+      obj('Deployment', 'web', tmpl({ 'app.kubernetes.io/name': 'demo', app: 'web', 'app.kubernetes.io/managed-by': 'ship' }, [{ name: 'web', image: 'demo:ship-1' }])),
+    ];
+    expect(forwardSelector(objects, rewritten, 'demo')).toBe('app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=demo,app=web');
+  });
+
+  it("reads a bare Pod's own labels", () => {
+    const pod = obj('Pod', 'p', { metadata: { name: 'p', labels: { 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': 'custom' } }, spec: podSpec([]) });
+    expect(forwardSelector([pod], [{ ...rewritten[0], kind: 'Pod', name: 'p' }], 'demo')).toBe('app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=custom');
+  });
+
+  it('falls back to managed-by=ship,name=<app>', () => {
+    expect(forwardSelector([], [], 'demo')).toBe('app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=demo');
+    const unlabelled = obj('Deployment', 'web', { spec: { template: { spec: podSpec([]) } } });
+    expect(forwardSelector([unlabelled], rewritten, 'demo')).toBe('app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=demo');
   });
 });

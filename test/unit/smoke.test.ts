@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getOnce, waitForAnswer } from '../../src/tasks/smoke.js';
+import { getOnce, smokeTask, waitForAnswer } from '../../src/tasks/smoke.js';
+import { memoryOutput } from '../../src/pipeline/output.js';
+import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
 import { InterruptedError, ShipError } from '../../src/errors.js';
 
 const servers: Server[] = [];
@@ -78,5 +80,49 @@ describe('waitForAnswer', () => {
     setTimeout(() => ac.abort(), 150);
     const err = await waitForAnswer(url, { deadline: Date.now() + 10_000, backoffMs: 50, signal: ac.signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InterruptedError);
+  });
+});
+
+describe('smokeTask', () => {
+  function ctxFor(url: string, smokePath: string, timeoutMs = 60_000): ShipContext {
+    return {
+      opts: { smokePath, timeoutMs } as unknown as ShipOptions,
+      out: memoryOutput(),
+      signal: new AbortController().signal,
+      env: {},
+      forward: { localPort: 1, remotePort: 8080, url, pod: 'p' },
+      appliedAt: Date.now() - 1500,
+      timings: [],
+      cleanups: [],
+    } as unknown as ShipContext;
+  }
+
+  it('GETs the smoke path through the forward and records the status and the time since apply', async () => {
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.statusCode = paths.length === 1 ? 502 : 200;
+      res.end();
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const ctx = ctxFor(base, '/actuator/health');
+    const fakeTask = { title: '', output: '' };
+    await (smokeTask().task as (c: ShipContext, t: unknown) => Promise<void>)(ctx, fakeTask);
+    expect(paths).toEqual(['/actuator/health', '/actuator/health']);
+    expect(ctx.smoke!.status).toBe(200);
+    expect(ctx.smoke!.sinceApplyMs).toBeGreaterThanOrEqual(1500);
+    expect(fakeTask.title).toBe(`smoke · GET ${base}/actuator/health → 200`);
+  });
+
+  it('stops at the --timeout counted from apply when that comes before 60 s', async () => {
+    const { url } = await serve(() => 503);
+    const ctx = ctxFor(url.replace(/\/$/, ''), '/', 2300); // applied 1.5 s ago: about 0.8 s left
+    const started = Date.now();
+    const err = await (smokeTask().task as (c: ShipContext, t: unknown) => Promise<void>)(ctx, { title: '', output: '' }).catch((e: unknown) => e);
+    expect((err as ShipError).code).toBe('smoke');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(ctx.smoke).toBeUndefined();
   });
 });

@@ -61,6 +61,7 @@ export class PodTracker {
   private rewatchTimer: NodeJS.Timeout | undefined;
   private waiters = new Set<() => void>();
   private resourceVersion: string | undefined;
+  private waitingReported: string | undefined;
   /** True once the selector has matched at least one pod. */
   private sawAny = false;
 
@@ -135,7 +136,14 @@ export class PodTracker {
     return chosen;
   }
 
+  /** Pod list changed: switch right away (so the switch is reported when it happens), wake waiters. */
   private changed(): void {
+    const chosen = this.choose();
+    const current = this.currentPod;
+    if (!chosen && current && this.sawAny && this.waitingReported !== current) {
+      this.waitingReported = current;
+      this.opts.onInfo?.(`forward: pod ${current} is not Ready any more; new connections wait for a Ready pod`);
+    }
     for (const wake of [...this.waiters]) wake();
   }
 

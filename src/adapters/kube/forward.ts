@@ -46,7 +46,7 @@ import { PodTracker } from './forward-pods.js';
 
 export type ForwardEvent =
   | { type: 'listening'; localPort: number; remotePort: number; pod: string }
-  | { type: 'retarget'; from?: string; to: string }
+  | { type: 'retarget'; from: string; to: string }
   | { type: 'connection-error'; pod?: string; message: string };
 
 export interface ForwardStats {
@@ -164,19 +164,22 @@ export async function startForward(kube: Kube, opts: StartForwardOptions): Promi
     initial: opts.pod,
     onInfo: info,
     onSwitch: (from, to) => {
-      if (from) info(`forward: pod ${from} is gone; 127.0.0.1:${localPort} now goes to ${to}`);
+      if (!from) return; // the first choice, not a switch
+      info(`forward: pod ${from} is gone; 127.0.0.1:${localPort} now goes to ${to}`);
       emit({ type: 'retarget', from, to });
     },
   });
 
   // Auth/TLS options for the websocket, refreshed now and then (exec plugins hand out short-lived tokens).
-  let wsOptions: { at: number; value: ClientOptions } | undefined;
-  const websocketOptions = async (): Promise<ClientOptions> => {
+  // One shared promise, so a burst of connections shares one agent (and its TLS session cache).
+  let wsOptions: { at: number; value: Promise<ClientOptions> } | undefined;
+  const websocketOptions = (): Promise<ClientOptions> => {
     if (wsOptions && Date.now() - wsOptions.at < 60_000) return wsOptions.value;
     const o: RequestOptions = {};
-    await kube.kc.applyToHTTPSOptions(o);
-    wsOptions = { at: Date.now(), value: o as ClientOptions };
-    return wsOptions.value;
+    const value = kube.kc.applyToHTTPSOptions(o).then(() => o as ClientOptions);
+    value.catch(() => (wsOptions = undefined));
+    wsOptions = { at: Date.now(), value };
+    return value;
   };
 
   const connect = async (pod: string): Promise<{ ws: WebSocket; held: HeldMessages }> => {
