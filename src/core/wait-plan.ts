@@ -82,3 +82,45 @@ export function podSelector(objects: ManifestObjectLike[], app: string): string 
     ? `${MANAGED_BY_LABEL}=ship,${NAME_LABEL}=${list[0]}`
     : `${MANAGED_BY_LABEL}=ship,${NAME_LABEL} in (${list.join(',')})`;
 }
+
+interface PodLike {
+  metadata?: {
+    name?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    creationTimestamp?: Date | string;
+    ownerReferences?: Array<{ kind: string; name: string; controller?: boolean }>;
+  };
+}
+
+/**
+ * Pods of a Deployment's older ReplicaSets while a newer one rolls out. The Deployment replaces
+ * them, so the wait neither waits for them nor fails on them (an old pod still crash-looping from
+ * the last, broken deploy must not fail the fixed one). A ReplicaSet named "<deployment>-<hash>"
+ * (hash = the pods' pod-template-hash label) belongs to that Deployment; per Deployment, the
+ * ReplicaSet with the most recently created pod is the current one.
+ */
+export function outgoingPods<P extends PodLike>(pods: P[]): Set<P> {
+  const groups = new Map<string, Map<string, { newest: number; pods: P[] }>>();
+  for (const p of pods) {
+    const owner = p.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'ReplicaSet');
+    const hash = p.metadata?.labels?.['pod-template-hash'];
+    if (!owner || !hash || !owner.name.endsWith(`-${hash}`)) continue;
+    const deployment = owner.name.slice(0, -(hash.length + 1));
+    const rsMap = groups.get(deployment) ?? new Map<string, { newest: number; pods: P[] }>();
+    groups.set(deployment, rsMap);
+    const created = p.metadata?.creationTimestamp;
+    const t = created instanceof Date ? created.getTime() : created ? Date.parse(created) : 0;
+    const rs = rsMap.get(owner.name) ?? { newest: 0, pods: [] };
+    rs.newest = Math.max(rs.newest, Number.isNaN(t) ? 0 : t);
+    rs.pods.push(p);
+    rsMap.set(owner.name, rs);
+  }
+  const out = new Set<P>();
+  for (const rsMap of groups.values()) {
+    if (rsMap.size < 2) continue;
+    const current = [...rsMap.entries()].sort((a, b) => b[1].newest - a[1].newest || (a[0] < b[0] ? -1 : 1))[0][0];
+    for (const [name, rs] of rsMap) if (name !== current) for (const p of rs.pods) out.add(p);
+  }
+  return out;
+}

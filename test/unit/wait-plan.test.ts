@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedPods, podSelector } from '../../src/core/wait-plan.js';
+import { expectedPods, outgoingPods, podSelector } from '../../src/core/wait-plan.js';
 
 const tpl = (name?: string) => ({ metadata: { labels: { 'app.kubernetes.io/managed-by': 'ship', ...(name ? { 'app.kubernetes.io/name': name } : {}) } } });
 
@@ -29,5 +29,27 @@ describe('podSelector', () => {
       'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name in (a,b)',
     );
     expect(podSelector([], 'x')).toBe('app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=x');
+  });
+});
+
+describe('outgoingPods', () => {
+  const pod = (name: string, rs: string, hash: string, created: string) => ({
+    metadata: {
+      name,
+      labels: { 'pod-template-hash': hash },
+      creationTimestamp: created,
+      ownerReferences: [{ kind: 'ReplicaSet', name: rs, controller: true }],
+    },
+  });
+  it("marks the pods of a Deployment's older ReplicaSets, per Deployment", () => {
+    const oldWeb = pod('web-aaa-1', 'web-aaa', 'aaa', '2025-01-01T10:00:00Z');
+    const newWeb = pod('web-bbb-1', 'web-bbb', 'bbb', '2025-01-01T10:05:00Z');
+    const api = pod('api-ccc-1', 'api-ccc', 'ccc', '2025-01-01T09:00:00Z');
+    const bare = { metadata: { name: 'bare', creationTimestamp: '2025-01-01T08:00:00Z' } };
+    const out = outgoingPods([oldWeb, newWeb, api, bare]);
+    expect([...out].map((p) => p.metadata.name)).toEqual(['web-aaa-1']);
+  });
+  it('marks nothing when each Deployment has one ReplicaSet', () => {
+    expect(outgoingPods([pod('a', 'web-aaa', 'aaa', '2025-01-01T10:00:00Z'), pod('b', 'web-aaa', 'aaa', '2025-01-01T10:01:00Z')]).size).toBe(0);
   });
 });

@@ -160,6 +160,24 @@ describe('waitForReady', () => {
     await expect(p).rejects.toMatchObject({ code: 'pod' });
   });
 
+  it("an old ReplicaSet's crash-looping pod does not fail the rollout of a new one", async () => {
+    const f = fakeApi({ 'web-aaa-1': loadCase('crashloop-exit1').events });
+    const p = waitForReady(f.api, base([]));
+    await until(f.started);
+    const owned = (pod: V1Pod, name: string, hash: string, created: string) => {
+      const x = withName(pod, name);
+      x.metadata!.labels = { ...x.metadata!.labels, 'pod-template-hash': hash };
+      x.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `web-${hash}`, uid: hash, controller: true }];
+      x.metadata!.creationTimestamp = new Date(created);
+      return x;
+    };
+    const old = owned(loadCase('crashloop-exit1').pod, 'web-aaa-1', 'aaa', '2025-11-27T10:00:00Z');
+    f.push([old, owned(loadCase('container-creating').pod, 'web-bbb-1', 'bbb', '2025-11-27T10:04:00Z')]);
+    await new Promise((r) => setTimeout(r, 80));
+    f.push([old, owned(loadCase('running-ready').pod, 'web-bbb-1', 'bbb', '2025-11-27T10:04:00Z')]);
+    await expect(p).resolves.toEqual({ ready: ['web-bbb-1'] });
+  });
+
   it('Unschedulable while an old pod terminates is not final; it is once that pod is gone', async () => {
     const c = loadCase('unschedulable-cpu');
     const f = fakeApi({ 'huge-cpu-pod': c.events });

@@ -22,6 +22,7 @@ import {
   type DiagnoseInput,
   type Diagnosis,
 } from '../../core/diagnose.js';
+import { outgoingPods } from '../../core/wait-plan.js';
 import type { Kube } from './client.js';
 
 export const WATCH_SERVER_TIMEOUT_S = 240;
@@ -436,7 +437,8 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
     const all = pods;
     const live = all.filter((p) => !p.metadata?.deletionTimestamp);
     const terminating = all.length - live.length;
-    const counted = live.filter((p) => !replacedByController(p));
+    const outgoing = outgoingPods(live);
+    const counted = live.filter((p) => !replacedByController(p) && !outgoing.has(p));
     const done = counted.filter((p) => countsAsReady(p) || isCompletedJobPod(p));
     const line = statusLine(counted, done);
     if (line !== lastLine) {
@@ -448,11 +450,12 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
       return;
     }
     let roundBest: Diagnosis | undefined;
-    for (const pod of live.filter((p) => !isPodReady(p) && !isCompletedJobPod(p))) {
+    // Only the pods that count: old ReplicaSets' pods and replaced failed pods are on their way out.
+    for (const pod of counted.filter((p) => !isPodReady(p) && !isCompletedJobPod(p))) {
       const { d } = await diagnose(pod, terminating);
       if (settled) return;
       if (!d) continue;
-      if (d.certain && !replacedByController(pod)) {
+      if (d.certain) {
         const events = await eventsFor(pod, true);
         fail(
           new PodFailureError('pod', d.message, d, {
