@@ -9,6 +9,7 @@
 // local port answer again, and after how long).
 //
 //   node bench/forward.mjs            (KUBECONFIG defaults to the test cluster's)
+//   DESIGNS=A node bench/forward.mjs  (only some of A, B, C)
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -185,6 +186,7 @@ async function suite(name, start) {
   return row;
 }
 
+const designs = (process.env.DESIGNS ?? 'ABC').toUpperCase();
 const kube = openKube({ kubeconfig: KUBECONFIG, env: {} });
 const rows = [];
 try {
@@ -200,14 +202,14 @@ try {
   kubectl(['apply', '-f', '-'], JSON.stringify(deployment));
   await waitReady();
 
-  rows.push(
+  if (designs.includes('A')) rows.push(
     await suite('A in-process (ship)', async () => {
       const f = await startForward(kube, { namespace: ns, labelSelector: SELECTOR, localPort: 0, remotePort: 8080, podWaitMs: 60_000 });
       return { url: f.url, port: f.localPort, pod: async () => readyPods()[0], close: () => f.close() };
     }),
   );
 
-  rows.push(
+  if (designs.includes('B')) rows.push(
     await suite('B kubectl port-forward', async () => {
       const child = spawn(clusterKubectl, ['-n', ns, 'port-forward', 'deploy/fwdtest', ':8080'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
@@ -234,7 +236,7 @@ try {
     }),
   );
 
-  rows.push(
+  if (designs.includes('C')) rows.push(
     await suite('C client-node PortForward', async () => {
       const pod = readyPods()[0];
       const pf = new PortForward(kube.kc);
