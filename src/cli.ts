@@ -146,6 +146,34 @@ export function buildProgram(run: (r: Runner) => void): Command {
       }),
     );
 
+  clusterFlags(program.command('doctor').description('check everything ship needs (Docker, kubeconfig, cluster, image loader, JDK, build tool, local port), each with a fix').argument('[dir]', 'the project directory', '.'))
+    .option('--port <local[:remote]>', 'local port that must be free (default 8080)')
+    .option('--load <how>', 'the loader to check instead of the one the context implies')
+    .option('--allow-context <name>', 'accept this non-local context (repeatable)', collect, [])
+    .option('--registry <host[:port][/prefix]>', 'the registry ship would push to')
+    .addOption(new Option('--builder <name>', 'the build ship would use').choices(['gradle', 'maven', 'none']))
+    .action((dir: string, flags: import('./commands/doctor.js').DoctorFlags) =>
+      run(async (io) => {
+        const { runDoctorCommand } = await import('./commands/doctor.js');
+        return runDoctorCommand(dir, flags, io);
+      }),
+    );
+
+  program
+    .command('init')
+    .description('write the Dockerfile, Pod manifest (k8s/pod.yaml) and a commented ship.yaml that ship would use into the project')
+    .argument('[dir]', 'the project directory', '.')
+    .option('--force', 'overwrite files that exist')
+    .option('--skip-existing', 'write only the files that do not exist yet')
+    .option('--port <port>', 'the port the app listens on (default 8080)')
+    .option('--json', 'newline-delimited JSON on stdout; human output on stderr')
+    .action((dir: string, flags: import('./commands/init.js').InitFlags) =>
+      run(async (io) => {
+        const { runInitCommand } = await import('./commands/init.js');
+        return runInitCommand(dir, flags, io);
+      }),
+    );
+
   return program;
 }
 
