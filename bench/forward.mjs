@@ -149,6 +149,15 @@ async function suite(name, start) {
     row['200 GET / failures'] = results.filter((r) => r.status === 'rejected' || r.value.status !== 200).length;
     row['200 GET / ms'] = Date.now() - t;
 
+    const lat = [];
+    for (let i = 0; i < 30; i++) {
+      const t0 = Date.now();
+      await get(fwd.url + '/', 10_000).catch(() => undefined);
+      lat.push(Date.now() - t0);
+    }
+    lat.sort((a, b) => a - b);
+    row['1 GET / p50 ms'] = lat[15];
+
     const expected = await get(fwd.url + '/big.sha256?mb=50').catch(() => ({ text: '?' }));
     t = Date.now();
     const big = await get(fwd.url + '/big?mb=50', 120_000).catch((e) => ({ bytes: 0, sha: String(e.message) }));
