@@ -486,8 +486,10 @@ function crashDiagnosis(ctx: Ctx, slot: Slot): Diagnosis | undefined {
   } else {
     sentences.push(`${cap(label)} ${codeText}${exitCode !== undefined && EXIT_MEANING[exitCode] && exitCode !== 1 ? ` — ${EXIT_MEANING[exitCode]}` : ''}.`);
   }
-  if (backoff) sentences.push(`It was restarted ${plural(st.restartCount, 'time')} and the kubelet is now backing off (CrashLoopBackOff).`);
+  // In back-off or terminated, the last run is a crash too: restarts + 1 crashes so far.
+  if (backoff) sentences.push(`It has crashed ${plural(st.restartCount + 1, 'time')}; the kubelet now waits before each restart (CrashLoopBackOff).`);
   else if (!willRestart) sentences.push(`restartPolicy ${policy} does not restart it.`);
+  else if (current && st.restartCount > 0) sentences.push(`It has crashed ${plural(st.restartCount + 1, 'time')} in a row.`);
   else if (st.restartCount > 0) sentences.push(`It was restarted ${plural(st.restartCount, 'time')}.`);
 
   const previous = !current && st.restartCount > 0;

@@ -108,7 +108,7 @@ describe('diagnosePod: crashes', () => {
     const d = diagnose('crashloop-exit1')!;
     expect(d).toMatchObject({ certain: true, reason: 'CrashLoopBackOff', container: 'app', needsLogs: { container: 'app', previous: true } });
     expect(d.message).toContain('exited with code 1');
-    expect(d.message).toContain('restarted 2 times');
+    expect(d.message).toContain('It has crashed 3 times; the kubelet now waits before each restart (CrashLoopBackOff).');
     expect(d.hint).toContain('kubectl -n default logs crash-pod -c app --previous');
   });
 
@@ -133,7 +133,9 @@ describe('diagnosePod: crashes', () => {
   it('a second crash after a restart, or a second restart after a failure, is certain', () => {
     const c = loadCase('crash-first-exit');
     c.pod.status!.containerStatuses![0].restartCount = 1;
-    expect(diagnosePod({ pod: c.pod, events: c.events, now: c.now })!.certain).toBe(true);
+    const twice = diagnosePod({ pod: c.pod, events: c.events, now: c.now })!;
+    expect(twice.certain).toBe(true);
+    expect(twice.message).toContain('It has crashed 2 times in a row.');
     const r = loadCase('crash-once-running');
     r.pod.status!.containerStatuses![0].restartCount = 2;
     expect(diagnosePod({ pod: r.pod, events: r.events, now: r.now })!.certain).toBe(true);
