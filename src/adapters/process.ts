@@ -48,7 +48,8 @@ export const execaRunner: ProcessRunner = {
       ...(typeof opts.input === 'string'
         ? { input: opts.input }
         : opts.input
-          ? { stdin: opts.input as unknown as import('node:stream').Readable }
+          ? // execa takes a Node stream only inside a list with 'pipe' (a bare stream must have a file descriptor).
+            { stdin: ['pipe', opts.input as unknown as import('node:stream').Readable] as ['pipe', import('node:stream').Readable] }
           : { stdin: 'ignore' as const }),
     });
     for await (const line of proc.iterable({ from: 'all' })) {
