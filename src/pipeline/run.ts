@@ -26,9 +26,12 @@ export function timed(step: string, t: ListrTask<ShipContext>): ListrTask<ShipCo
       try {
         const result = await task(ctx, wrapper);
         const durationMs = Date.now() - started;
-        record(ctx, { step, status: 'done', durationMs, detail: wrapper.title });
-        ctx.out.event({ type: 'step', step, status: 'done', durationMs, detail: wrapper.title });
-        wrapper.title = `${wrapper.title} (${formatDuration(durationMs)})`;
+        // A step may find there was nothing to do (the image already on the node) and skip itself.
+        const status = wrapper.task.isSkipped() ? 'skipped' : 'done';
+        const detail = wrapper.title;
+        record(ctx, { step, status, durationMs, detail });
+        ctx.out.event({ type: 'step', step, status: status === 'done' ? 'done' : 'skip', durationMs, detail });
+        if (status === 'done') wrapper.title = `${wrapper.title} (${formatDuration(durationMs)})`;
         return result;
       } catch (e) {
         const durationMs = Date.now() - started;
