@@ -52,6 +52,40 @@ describe('recorded from the cluster', () => {
     expect(d!.message).toContain('exited with code 2');
   });
 
+  it('OOMKilled under a 32Mi limit: names the limit', () => {
+    const { d, s } = run('oom');
+    expect(d).toMatchObject({ certain: true, reason: 'OOMKilled', container: 'app' });
+    expect(d!.message).toContain('ran out of memory (its limit is 32Mi)');
+    expect(s.status).toMatch(/^(OOMKilled|CrashLoopBackOff)$/);
+  });
+
+  it('a command the image lacks: RunContainerError saying so, certain', () => {
+    const { d, s } = run('nocmd');
+    expect(d).toMatchObject({ certain: true, container: 'app' });
+    expect(d!.reason).toMatch(/^(RunContainerError|CrashLoopBackOff|StartError)$/);
+    expect(d!.message).toMatch(/its command does not exist in the image|exited with code 128/);
+    expect(d!.details.join('\n')).toContain('/app/start.sh');
+    expect(s.status).toBe(d!.reason === 'StartError' ? 'StartError' : d!.reason);
+  });
+
+  it('restartPolicy Never, exit 3: certain at once, previous logs not needed', () => {
+    const { d, s } = run('never', { app: ['bye'] });
+    expect(d).toMatchObject({ certain: true, reason: 'Error', needsLogs: { container: 'app', previous: false } });
+    expect(d!.message).toBe('Container "app" exited with code 3. restartPolicy Never does not restart it. Its last log line: "bye"');
+    expect(s.status).toBe('Error');
+  });
+
+  it('readiness probe refused for over a minute: certain, with the probe and the hint', () => {
+    const { c, d, s } = run('probe');
+    expect(d).toMatchObject({ certain: true, reason: 'ReadinessProbeFailed', container: 'app' });
+    expect(d!.message).toMatch(/readiness probe \(HTTP GET http:\/\/:8080\/actuator\/health\/readiness\) has failed for \d+s: Get .*connection refused/);
+    expect(d!.hint).toContain('Nothing listens');
+    expect(s).toMatchObject({ status: 'Running', ready: '0/1' });
+    // 30 s after start it was not certain yet
+    const early = diagnosePod({ pod: c.pod, events: c.events, now: Date.parse('2026-11-27T21:15:11Z') });
+    expect(early?.certain).toBe(false);
+  });
+
   it('the events table reads like kubectl describe', () => {
     const { c } = run('crash');
     const lines = formatEvents(c.events, c.now);
