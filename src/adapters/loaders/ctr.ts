@@ -169,8 +169,12 @@ export async function probe(target: CtrTarget, image: ImageRef, signal?: AbortSi
   const want = normalizeRef(image.ref);
   const manifests = parseDigests(await ctrOk(target, 'Listing image content', ctrArgs.manifestsOf(id), signal));
   if (manifests.length === 0) return { present: false, others: [] };
-  const indexes = parseDigests(await ctrOk(target, 'Listing image indexes', ctrArgs.indexesOf(manifests), signal));
-  const names = parseNames(await ctrOk(target, 'Listing images', ctrArgs.namesOf([...manifests, ...indexes]), signal));
+  let names = parseNames(await ctrOk(target, 'Listing images', ctrArgs.namesOf(manifests), signal));
+  if (!names.includes(want)) {
+    // Rarer: the name may point at an index (multi-platform) that holds one of these manifests.
+    const indexes = parseDigests(await ctrOk(target, 'Listing image indexes', ctrArgs.indexesOf(manifests), signal));
+    if (indexes.length > 0) names = [...names, ...parseNames(await ctrOk(target, 'Listing images', ctrArgs.namesOf(indexes), signal))];
+  }
   // CRI keeps its own "sha256:<ID>" name and `ctr import --digests` adds "import-…@sha256:…":
   // both are valid sources for a tag, but prefer a plain name when there is one.
   const others = names.filter((n) => n !== want).sort((a, b) => rank(a) - rank(b));
@@ -207,6 +211,8 @@ export async function ensureImage(targets: CtrTarget[], image: ImageRef, opts: E
   const { signal } = opts;
   const want = normalizeRef(image.ref);
   const started = Date.now();
+  // The snapshotter is only needed for an import; ask for it alongside the probe, not after it.
+  const snapshotterOf = targets.map((t) => t.snapshotter(signal).catch(() => DEFAULT_SNAPSHOTTER));
   const presence = await Promise.all(targets.map((t) => probe(t, image, signal)));
 
   const outcomes: NodeOutcome[] = [];
@@ -228,7 +234,7 @@ export async function ensureImage(targets: CtrTarget[], image: ImageRef, opts: E
   );
 
   if (toImport.length > 0) {
-    const snapshotters = await Promise.all(toImport.map((t) => t.snapshotter(signal)));
+    const snapshotters = await Promise.all(toImport.map((t) => snapshotterOf[targets.indexOf(t)]!));
     if (signal?.aborted) throw new InterruptedError();
     opts.onInfo?.(`streaming ${image.ref} into ${toImport.map((t) => t.name).join(', ')}`);
     const source = await opts.openSave();
@@ -263,6 +269,8 @@ export async function ensureImage(targets: CtrTarget[], image: ImageRef, opts: E
     }
   }
 
+  // Nothing keeps running after the load: wait for snapshotter lookups that were not needed.
+  await Promise.all(snapshotterOf);
   // Verify: a node that was tagged or imported must now answer yes.
   await Promise.all(
     targets.map(async (t, i) => {

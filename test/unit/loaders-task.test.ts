@@ -1,0 +1,168 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openKube } from '../../src/adapters/kube/client.js';
+import { clusterFactsFromKube } from '../../src/adapters/loaders/kube-facts.js';
+import type { LoaderDocker } from '../../src/adapters/loaders/types.js';
+import { describeLoad, loadTask, resolveLoaderChoice } from '../../src/tasks/load.js';
+import { memoryOutput } from '../../src/pipeline/output.js';
+import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
+import { ShipError } from '../../src/errors.js';
+
+const KUBECONFIG = `
+apiVersion: v1
+kind: Config
+current-context: kind-dev
+clusters:
+- name: kind-dev
+  cluster: {server: 'https://127.0.0.1:40123'}
+- name: work
+  cluster:
+    server: https://127.0.0.1:50000
+    certificate-authority: /home/u/.minikube/ca.crt
+    extensions:
+    - name: cluster_info
+      extension: {provider: minikube.sigs.k8s.io, version: v1.34.0}
+- name: prod
+  cluster: {server: 'https://prod.example.com:6443'}
+- name: dd
+  cluster: {server: 'https://kubernetes.docker.internal:6443'}
+contexts:
+- name: kind-dev
+  context: {cluster: kind-dev, user: kind-dev}
+- name: work
+  context: {cluster: work, user: work}
+- name: prod
+  context: {cluster: prod, user: prod}
+- name: docker-desktop
+  context: {cluster: dd, user: dd}
+users:
+- name: kind-dev
+  user: {token: x}
+- name: work
+  user: {client-certificate: /home/u/.minikube/profiles/work/client.crt, client-key: /home/u/.minikube/profiles/work/client.key}
+- name: prod
+  user: {token: y}
+- name: dd
+  user: {token: z}
+`;
+
+let dir: string;
+let file: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ship-load-task-'));
+  file = join(dir, 'config');
+  await writeFile(file, KUBECONFIG);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function opts(over: Partial<ShipOptions> = {}): ShipOptions {
+  return {
+    projectDir: '/p',
+    skipTests: false,
+    allowContexts: [],
+    manifests: [],
+    timeoutMs: 1000,
+    port: { local: 8080 },
+    smokePath: '/',
+    smoke: true,
+    hold: false,
+    ci: true,
+    json: false,
+    ...over,
+  };
+}
+
+describe('resolveLoaderChoice from a kubeconfig', () => {
+  it('kind-<name> context → kind', () => {
+    const kube = openKube({ kubeconfig: file, env: {} });
+    expect(resolveLoaderChoice({ kube, opts: opts() })).toEqual({ kind: 'kind', cluster: 'dev' });
+  });
+
+  it('a minikube profile named otherwise is recognised by its extension and certificate paths', () => {
+    const kube = openKube({ kubeconfig: file, context: 'work', env: {} });
+    const facts = clusterFactsFromKube(kube, { allowContexts: [] });
+    expect(facts.marks).toEqual({
+      providers: ['minikube.sigs.k8s.io'],
+      caFile: '/home/u/.minikube/ca.crt',
+      certFile: '/home/u/.minikube/profiles/work/client.crt',
+      keyFile: '/home/u/.minikube/profiles/work/client.key',
+    });
+    expect(resolveLoaderChoice({ kube, opts: opts() })).toEqual({ kind: 'minikube', profile: 'work' });
+  });
+
+  it('docker-desktop → shared; flags reach the decision', () => {
+    const dd = openKube({ kubeconfig: file, context: 'docker-desktop', env: {} });
+    expect(resolveLoaderChoice({ kube: dd, opts: opts() })).toEqual({ kind: 'shared', name: 'docker-desktop' });
+    const prod = openKube({ kubeconfig: file, context: 'prod', env: {} });
+    expect(() => resolveLoaderChoice({ kube: prod, opts: opts() })).toThrow(/not a local cluster ship knows/);
+    expect(resolveLoaderChoice({ kube: prod, opts: opts({ allowContexts: ['prod'], registry: 'reg.example:5000' }) })).toEqual({ kind: 'registry', registry: 'reg.example:5000' });
+    expect(resolveLoaderChoice({ kube: prod, opts: opts({ load: 'containerd:/run/k3s/containerd/containerd.sock' }) })).toMatchObject({ kind: 'containerd', socket: '/run/k3s/containerd/containerd.sock' });
+  });
+});
+
+describe('loadTask', () => {
+  const ID = 'sha256:' + '9'.repeat(64);
+  function ctxFor(context: string, over: Partial<ShipOptions> = {}, docker?: Partial<LoaderDocker>): ShipContext {
+    return {
+      opts: opts(over),
+      out: memoryOutput(),
+      signal: new AbortController().signal,
+      env: {},
+      kube: openKube({ kubeconfig: file, context, env: {} }),
+      docker: docker as ShipContext['docker'],
+      image: { id: ID, repository: 'app', tag: 'ship-1', ref: 'app:ship-1', unchanged: false },
+      timings: [],
+      cleanups: [],
+    };
+  }
+  async function runTask(ctx: ShipContext) {
+    const t = loadTask();
+    const task = { title: String(t.title), output: '' };
+    await (t.task as (c: ShipContext, x: typeof task) => Promise<void>)(ctx, task);
+    return task;
+  }
+
+  it('shared daemon: sets ctx.load and ctx.loader, title says nothing was loaded', async () => {
+    const ctx = ctxFor('docker-desktop', {}, { inspectImage: async () => ({ id: ID, repoTags: [], size: 1, os: 'linux', architecture: 'amd64', labels: {} }) });
+    const task = await runTask(ctx);
+    expect(ctx.load).toMatchObject({ loader: 'shared', action: 'shared' });
+    expect(ctx.loader?.name).toBe('shared');
+    expect(await ctx.loader!.has({ ref: 'app:ship-1', id: ID })).toBe(true);
+    expect(task.title).toContain('app:ship-1');
+    expect(task.title).toContain('docker-desktop');
+  });
+
+  it('kind: the per-node outcome reaches the title ("already on node(s) …" when skipped)', async () => {
+    const docker: Partial<LoaderDocker> = {
+      listContainers: async () => [{ id: 'n1', name: 'dev-control-plane', labels: { 'io.x-k8s.kind.cluster': 'dev', 'io.x-k8s.kind.role': 'control-plane' }, running: true }],
+      exec: async (_id, cmd) => {
+        const a = cmd.join(' ');
+        if (a.includes('gc.ref.content.config')) return { exitCode: 0, stdout: 'sha256:' + 'a'.repeat(64) + '\n', stderr: '' };
+        if (a.includes('images ls')) return { exitCode: 0, stdout: 'docker.io/library/app:ship-1\n', stderr: '' };
+        return { exitCode: 0, stdout: '', stderr: '' };
+      },
+    };
+    const ctx = ctxFor('kind-dev', {}, docker);
+    const task = await runTask(ctx);
+    expect(ctx.load).toMatchObject({ loader: 'kind', action: 'skipped', nodes: ['dev-control-plane'] });
+    expect(task.title).toBe('load · app:ship-1 already on node(s) dev-control-plane');
+  });
+
+  it('a context ship does not know fails with the kubeconfig error before touching Docker', async () => {
+    const ctx = ctxFor('prod', {}, {});
+    const e = await runTask(ctx).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ShipError);
+    expect((e as ShipError).code).toBe('kubeconfig');
+    expect(ctx.load).toBeUndefined();
+  });
+
+  it('describeLoad', () => {
+    expect(describeLoad({ loader: 'kind', action: 'loaded', nodes: ['a', 'b'], detail: 'loaded on a, b' }, 'x:1')).toBe('x:1 · kind: loaded on a, b');
+    expect(describeLoad({ loader: 'none', action: 'skipped', nodes: [], detail: 'not loaded (--load none)' }, 'x:1')).toBe('x:1: not loaded (--load none)');
+  });
+});
