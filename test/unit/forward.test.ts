@@ -473,6 +473,15 @@ describe('forwarding through the fake port-forward websocket', () => {
     await until(() => api.sockets.size === 0);
   });
 
+  it('a client that connects and leaves without sending anything releases its websocket at once', async () => {
+    const held = await app(tcpApp(() => {})); // an app that never closes by itself
+    api.addPod('pod-a', held.port);
+    const f = await forward();
+    const r = await raw(f.localPort, '', { halfClose: true, timeoutMs: 3000 });
+    expect(r).toEqual({ data: Buffer.alloc(0), how: 'end' });
+    await until(() => api.sockets.size === 0 && f.stats().active === 0, 2000);
+  });
+
   it('an error on channel 1 resets the client, is logged, and the forward keeps serving', async () => {
     const closedPort = await freePort();
     api.addPod('pod-a', closedPort); // nothing listens: the fake node reports "connection refused"

@@ -213,8 +213,14 @@ export function bridge(socket: Socket, ws: WebSocket, opts: BridgeOptions = {}):
     socket.on('data', onSocketData);
 
     socket.on('end', () => {
-      // Half-close: the request is complete, the answer may still come. Keep the websocket.
       localEnded = true;
+      if (result.bytesUp === 0) {
+        // The client left without asking anything (a browser's spare preconnect): nothing to wait for.
+        settle('local-closed');
+        closeWs();
+        return;
+      }
+      // Half-close: the request is complete, the answer may still come. Keep the websocket.
       armIdle();
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {

@@ -62,6 +62,7 @@ export class PodTracker {
   private waiters = new Set<() => void>();
   private resourceVersion: string | undefined;
   private waitingReported: string | undefined;
+  private lastBadRelist = 0;
   /** True once the selector has matched at least one pod. */
   private sawAny = false;
 
@@ -90,6 +91,9 @@ export class PodTracker {
   /** Remember that connecting to this pod failed; avoided for a few seconds and re-listed. */
   markBad(name: string): void {
     this.bad.set(name, Date.now() + 5000);
+    // One re-list per second at most, however many connections fail at once.
+    if (Date.now() - this.lastBadRelist < 1000) return;
+    this.lastBadRelist = Date.now();
     this.relist().catch(() => {});
   }
 
