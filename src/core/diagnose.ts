@@ -21,7 +21,9 @@
 // - Unschedulable at once, unless a pod of the same app is still terminating (its resources may
 //   free up) or the reason is a PersistentVolumeClaim still being bound.
 // - A readiness probe only when the container is running, started, not ready, and has been failing
-//   for longer than max(60 s, 3 × failureThreshold × periodSeconds). Never before the container started.
+//   for longer than max(60 s, 3 × failureThreshold × periodSeconds) — 120 s instead of 60 s when
+//   the app does not answer at all (connection refused, timeout), as a slow JVM may still be
+//   starting. Never before the container started.
 // - Pod phase Failed (Evicted, DeadlineExceeded, a crash under restartPolicy Never) always.
 
 import type { CoreV1Event, V1Container, V1ContainerStatus, V1Pod, V1Probe } from '@kubernetes/client-node';
@@ -62,6 +64,8 @@ export const CONFIG_ERROR_SETTLE_MS = 5_000;
 export const MOUNT_ERROR_SETTLE_MS = 15_000;
 /** How long a readiness probe must fail at least before its failure counts as certain. */
 export const READINESS_MIN_FAILING_MS = 60_000;
+/** The same when the app does not answer the probe at all (connection refused, timeout): it may still be starting. */
+export const READINESS_SILENT_MIN_FAILING_MS = 120_000;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -617,10 +621,13 @@ function readinessDiagnosis(ctx: Ctx): Diagnosis | undefined {
     const failingFor = ctx.now - first;
     const period = (probe?.periodSeconds ?? 10) * 1000;
     const threshold = probe?.failureThreshold ?? 3;
-    const limit = Math.max(READINESS_MIN_FAILING_MS, 3 * threshold * period);
+    const lastMsg = oneLine(failures.at(-1)!.message).replace(/^Readiness probe (failed|errored):\s*/i, '');
+    // An app that does not answer at all may still be starting (a JVM on a busy laptop): give it
+    // longer than one that answers with an error.
+    const silent = /connection refused|timeout|deadline exceeded|no route|connection reset/i.test(lastMsg);
+    const limit = Math.max(silent ? READINESS_SILENT_MIN_FAILING_MS : READINESS_MIN_FAILING_MS, 3 * threshold * period);
     const started = st.started !== false;
     const certain = started && failingFor > limit;
-    const lastMsg = oneLine(failures.at(-1)!.message).replace(/^Readiness probe (failed|errored):\s*/i, '');
     const count = failures.reduce((n, e) => n + eventCount(e), 0);
     const what = describeProbe(probe);
     let hint: string;

@@ -75,10 +75,12 @@ describe('recorded from the cluster', () => {
     expect(s.status).toBe('Error');
   });
 
-  it('readiness probe refused for over a minute: certain, with the probe and the hint', () => {
-    const { c, d, s } = run('probe');
+  it('readiness probe refused: certain after two minutes (the app may still be starting before), with the probe and the hint', () => {
+    const { c, s } = run('probe');
+    expect(diagnosePod({ pod: c.pod, events: c.events, now: c.now })).toMatchObject({ certain: false, reason: 'ReadinessProbeFailed' });
+    const d = diagnosePod({ pod: c.pod, events: c.events, now: Date.parse('2026-11-27T21:16:45Z') });
     expect(d).toMatchObject({ certain: true, reason: 'ReadinessProbeFailed', container: 'app' });
-    expect(d!.message).toMatch(/readiness probe \(HTTP GET http:\/\/:8080\/actuator\/health\/readiness\) has failed for \d+s: Get .*connection refused/);
+    expect(d!.message).toMatch(/readiness probe \(HTTP GET http:\/\/:8080\/actuator\/health\/readiness\) has failed for 2m3s: Get .*connection refused/);
     expect(d!.hint).toContain('Nothing listens');
     expect(s).toMatchObject({ status: 'Running', ready: '0/1' });
     // 30 s after start it was not certain yet
