@@ -215,6 +215,7 @@ describe('waitForReady', () => {
     void p.then(() => (done = true));
     await until(f.started);
     const ready = loadCase('running-ready').pod;
+    ready.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime = new Date();
     f.push([ready]);
     await until(() => lines.length === 1);
     expect(lines[0]).toBe('READY 0/1 · spring-pod: Ready, checking it stays up');
@@ -228,6 +229,14 @@ describe('waitForReady', () => {
     expect(done).toBe(false);
     await expect(p).resolves.toEqual({ ready: ['spring-pod'] });
     expect(lines.at(-1)).toBe('READY 1/1 · spring-pod: Ready (1 restart)');
+  });
+
+  it('a pod without a probe that has been Ready for long (left by the last run) counts at once', async () => {
+    const f = fakeApi();
+    const p = waitForReady(f.api, base([], { settleMs: 60_000 }));
+    await until(f.started);
+    f.push([loadCase('running-ready').pod]); // Ready since 2025-11-27T10:00:20Z
+    await expect(p).resolves.toEqual({ ready: ['spring-pod'] });
   });
 
   it('a pod with a readiness probe counts as soon as it is Ready', async () => {

@@ -332,10 +332,13 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
     const restarts = (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
     const seen = readySince.get(key);
     if (!seen || seen.restarts !== restarts) {
-      readySince.set(key, { at: now(), restarts });
-      return false;
+      // First sight: trust the Ready condition's own timestamp (a pod left running by the last run
+      // has long been Ready); after a restart, count from now.
+      const since = p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+      const at = seen ? now() : Math.min(now(), timeMs(since as Date | undefined) ?? now());
+      readySince.set(key, { at, restarts });
     }
-    return now() - seen.at >= settleMs;
+    return now() - readySince.get(key)!.at >= settleMs;
   }
 
   let settle!: { resolve: (v: { ready: string[] }) => void; reject: (e: unknown) => void };
