@@ -10,6 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api } from '@kubernetes/client-node';
 import { openKube, type Kube } from '../../src/adapters/kube/client.js';
 import { waitForReady, PodFailureError } from '../../src/adapters/kube/pods.js';
 import { KUBECONFIG, SOCKET, deleteNamespace, kubectl, newNamespace, repo } from './helpers.js';
@@ -167,5 +168,32 @@ describe('waitForReady on the real cluster', () => {
     expect(r.statuses).toContain('READY 0/1 · late: Ready, checking it stays up');
     expect(r.ms).toBeLessThan(FAST_MS);
     await record('late', "busybox that is Ready (no probe) for 2 s, then exits 2.");
+  });
+
+  it("a Deployment fixed after a crash loop: the old ReplicaSet's crashing pod does not fail the new rollout", async () => {
+    const apps = kube.kc.makeApiClient(AppsV1Api);
+    const deployment = (command: string[]) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', labels: labels('web') },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'web' } },
+        template: {
+          metadata: { labels: labels('web') },
+          spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command }] },
+        },
+      },
+    });
+    await apps.createNamespacedDeployment({ namespace: ns, body: deployment(['sh', '-c', 'echo broken; exit 1']) });
+    const broken = await waitFor('web', [BUSYBOX]);
+    expect(broken.error?.code, what(broken)).toBe('pod');
+    expect(broken.error!.message).toContain('Its last log line: "broken"');
+
+    await apps.replaceNamespacedDeployment({ name: 'web', namespace: ns, body: deployment(['sh', '-c', 'echo fixed; exec sleep 3600']) });
+    const fixed = await waitFor('web', [BUSYBOX]);
+    expect(fixed.error, what(fixed)).toBeUndefined();
+    expect(fixed.ok!.ready).toHaveLength(1);
+    expect(fixed.ms).toBeLessThan(FAST_MS);
   });
 });
