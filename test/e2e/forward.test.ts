@@ -231,6 +231,29 @@ describe('forward to the gradle app on the test cluster', () => {
     expect(results.filter((r) => r.status === 'rejected' || r.value.status !== 200)).toHaveLength(0);
   });
 
+  it('with two replicas, deleting the forwarded pod moves to the other Ready one without a failed request', async () => {
+    await kubectl(['-n', ns, 'scale', 'deployment/fwdtest', '--replicas=2']);
+    const end = Date.now() + 180_000;
+    while ((await readyPods()).length < 2) {
+      if (Date.now() > end) throw new Error('the second replica never became Ready');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const old = fwd!.pod();
+    const other = (await readyPods()).find((p) => p !== old)!;
+    const deletedAt = Date.now();
+    await kubectl(['-n', ns, 'delete', 'pod', old, '--wait=false']);
+    // Requests keep going the whole time; none may fail.
+    const statuses: Array<number | string> = [];
+    while (Date.now() - deletedAt < 8000) {
+      statuses.push(await get(fwd!.url + '/', 10_000).then((r) => r.status, (e: Error) => e.message));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    console.log(`[forward e2e] 2 replicas, pod ${old} deleted -> ${fwd!.pod()}; ${statuses.length} requests during the switch, ${statuses.filter((s) => s !== 200).length} failed`);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(fwd!.pod()).not.toBe(old);
+    expect([other, ...(await readyPods())]).toContain(fwd!.pod());
+  });
+
   it('close() frees the local port', async () => {
     const port = fwd!.localPort;
     expect(await canBind(port)).toBe(false);
