@@ -143,6 +143,15 @@ class FakeApi {
     return { kc, context: 'fake', cluster: 'fake', namespace: NS, server: `http://127.0.0.1:${this.port}`, files: [], core: kc.makeApiClient(CoreV1Api) };
   }
 
+  /** The API server ends every open watch (as it does after its watch timeout). */
+  endWatches(): void {
+    for (const w of this.watches) w.end();
+  }
+
+  watchCount(): number {
+    return this.watches.size;
+  }
+
   addPod(name: string, appPort: number, ready = true): void {
     const pod: FakePod = { name, ready, terminating: false, created: new Date(Date.now() + this.pods.size * 1000).toISOString(), appPort };
     this.pods.set(name, pod);
@@ -637,6 +646,21 @@ describe('following the pods', () => {
     expect(f.pod()).toBe('pod-b');
     expect(events).toContainEqual({ type: 'retarget', from: 'pod-a', to: 'pod-b' });
     expect(infos.some((m) => m.includes('pod pod-a is gone') && m.includes('pod-b'))).toBe(true);
+  });
+
+  it('a watch the server ends is started again, and later events still count', async () => {
+    const a = await app(httpApp('pod-a'));
+    const b = await app(httpApp('pod-b'));
+    api.addPod('pod-a', a.port);
+    const f = await forward({ pod: 'pod-a' });
+    await until(() => api.watchCount() === 1);
+    api.endWatches();
+    await until(() => api.watchCount() === 0);
+    await until(() => api.watchCount() === 1, 5000);
+    api.addPod('pod-b', b.port);
+    api.deletePod('pod-a');
+    await until(() => f.pod() === 'pod-b', 2000);
+    expect((await get(f.url)).body.toString()).toBe('hello from pod-b\n');
   });
 
   it('a pod that vanished without a watch event (404 on connect) is skipped', async () => {

@@ -42,7 +42,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RequestOptions } from 'node:https';
 import { WebSocket, type ClientOptions } from 'ws';
-import { ShipError, errorMessage } from '../../errors.js';
+import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
 import type { Kube } from './client.js';
 import { bridge, holdMessages, PORT_FORWARD_PROTOCOL, type BridgeOptions, type HeldMessages } from './forward-bridge.js';
 import { PodTracker } from './forward-pods.js';
@@ -324,14 +324,14 @@ export async function startForward(kube: Kube, opts: StartForwardOptions): Promi
   const first = await tracker.pick(Date.now() + podWaitMs, opts.signal);
   if (!first) {
     await close();
-    if (opts.signal?.aborted) throw new ShipError('interrupted', 'Interrupted');
+    if (opts.signal?.aborted) throw new InterruptedError();
     throw new ShipError('forward', `No Ready pod matches ${opts.labelSelector} in namespace ${opts.namespace}`, {
       hint: `Check the pods with: kubectl -n ${opts.namespace} get pods -l ${opts.labelSelector}`,
     });
   }
   if (opts.signal?.aborted) {
     await close();
-    throw new ShipError('interrupted', 'Interrupted');
+    throw new InterruptedError();
   }
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
