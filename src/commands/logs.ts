@@ -98,10 +98,13 @@ export interface FollowOptions {
 export async function followSelector(o: FollowOptions): Promise<void> {
   const seen = new Map<string, string>();
   const running = new Set<Promise<unknown>>();
+  // Pods there when following starts honour --tail/--since; pods that appear later are shown whole.
+  let initial: Set<string> | undefined;
   const open = (s: StreamStart) => {
     seen.set(s.pod, s.runId);
     const t: LogTarget = { namespace: o.namespace, pod: s.pod, container: s.container };
-    const opts = s.first ? { follow: true, tailLines: o.query.tailLines, sinceSeconds: o.query.sinceSeconds, signal: o.signal } : { follow: true, signal: o.signal };
+    const limited = s.first && initial?.has(s.pod);
+    const opts = limited ? { follow: true, tailLines: o.query.tailLines, sinceSeconds: o.query.sinceSeconds, signal: o.signal } : { follow: true, signal: o.signal };
     if (!s.first) o.onInfo(`${s.pod}: container "${s.container}" started again`);
     const p = streamLog(o.kube, t, opts, (line) => o.onLine(s.pod, line))
       .catch((e) => o.onInfo(`${s.pod}: ${errorMessage(e)}`))
@@ -110,9 +113,16 @@ export async function followSelector(o: FollowOptions): Promise<void> {
   };
   await watchPods(o.kube, { namespace: o.namespace, labelSelector: o.selector, signal: o.signal }, (pods) => {
     if (o.signal.aborted) return;
+    initial ??= new Set(pods.map((p) => p.metadata?.name ?? ''));
     for (const s of planStreams(pods, seen, o.container)) open(s);
   });
   await Promise.all(running);
+}
+
+/** A container waiting to restart (CrashLoopBackOff) still has its last run's log to show. */
+export function hasEverRun(pod: V1Pod, container: string): boolean {
+  const st = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((c) => c.name === container);
+  return Boolean(st?.lastState?.terminated) || (st?.restartCount ?? 0) > 0;
 }
 
 export async function runLogsCommand(dir: string, podName: string | undefined, flags: LogsFlags, io: CommandIo): Promise<number> {
@@ -143,7 +153,7 @@ export async function runLogsCommand(dir: string, podName: string | undefined, f
     for (const pod of pods) {
       const name = pod.metadata!.name!;
       const container = chooseContainer(pod, flags.container);
-      if (!containerRunId(pod, container) && !query.previous) {
+      if (!containerRunId(pod, container) && !query.previous && !hasEverRun(pod, container)) {
         info(`${name}: container "${container}" has not started yet`);
         continue;
       }

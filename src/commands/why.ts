@@ -116,6 +116,15 @@ export function whyLines(w: WhyInput): string[] {
   return lines;
 }
 
+/**
+ * The kubelet answers with "unable to retrieve container logs for containerd://…" (as log text,
+ * HTTP 200) when the run's log is gone (it keeps one dead container per pod): that is no output
+ * of the app.
+ */
+export function withoutKubeletNotice(lines: string[]): string[] {
+  return lines.length === 1 && /^unable to retrieve container logs for /.test(lines[0]) ? [] : lines;
+}
+
 export async function runWhyCommand(dir: string, podName: string | undefined, flags: WhyFlags, io: CommandIo): Promise<number> {
   const out = createOutput({ json: flags.json ?? false, stdout: io.stdout, stderr: io.stderr });
   const tail = flags.tail === undefined ? 20 : Math.max(1, Number.parseInt(flags.tail, 10) || 20);
@@ -139,10 +148,12 @@ export async function runWhyCommand(dir: string, podName: string | undefined, fl
   const restarted = st?.restartCount ?? 0;
   // A waiting container has no current run: the API would answer with the previous run again.
   const hasRun = Boolean(st?.state?.running || st?.state?.terminated);
-  const [current, previous] = await Promise.all([
-    hasRun ? podLogs(target.kube, namespace, name, container, { tailLines: tail, previous: false }).catch(() => []) : Promise.resolve([]),
-    restarted > 0 ? podLogs(target.kube, namespace, name, container, { tailLines: tail, previous: true }).catch(() => []) : Promise.resolve([]),
-  ]);
+  const [current, previous] = (
+    await Promise.all([
+      hasRun ? podLogs(target.kube, namespace, name, container, { tailLines: tail, previous: false }).catch(() => []) : Promise.resolve([]),
+      restarted > 0 ? podLogs(target.kube, namespace, name, container, { tailLines: tail, previous: true }).catch(() => []) : Promise.resolve([]),
+    ])
+  ).map(withoutKubeletNotice);
   // The engine reads logs when it asks for them (a crash's last words, a failing probe).
   let diagnosis = diagnosePod({ pod, events, now });
   if (diagnosis?.needsLogs) {

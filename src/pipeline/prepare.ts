@@ -14,6 +14,7 @@ import { minikubeDockerEnv } from '../adapters/loaders/minikube.js';
 import { findManifests, listImages } from '../core/manifest.js';
 import { imageNameFor } from '../core/tag.js';
 import { planImage } from '../tasks/image.js';
+import { assertPortFree } from '../adapters/kube/forward.js';
 import type { ShipContext } from './context.js';
 
 /** Project, cluster, Docker: everything that can be checked in seconds. */
@@ -31,7 +32,8 @@ export async function checkProjectAndCluster(ctx: ShipContext): Promise<string> 
     const env = choice.kind === 'minikube' ? { ...ctx.env, ...(await minikubeDockerEnv(choice.profile, ctx.runner, ctx.env)) } : ctx.env;
     ctx.docker = createDocker(env);
   }
-  const [docker, version] = await Promise.all([ctx.docker.ping(), serverVersion(ctx.kube)]);
+  // A busy local port is known now, not after minutes of building (the forward step checks again).
+  const [docker, version] = await Promise.all([ctx.docker.ping(), serverVersion(ctx.kube), ctx.forward ? undefined : assertPortFree(opts.port.local)]);
   return `${ctx.project.builder} project ${ctx.project.name} · Docker ${docker.version} · cluster ${ctx.kube.context} (${version}) · loader ${choice.kind}`;
 }
 

@@ -12,7 +12,7 @@ import type { LoadResult, ShipContext } from '../pipeline/context.js';
 /** The loader for this context and these flags. The pipeline calls it before the image step too
  * (minikube's docker runtime changes which Docker daemon the image is built in). */
 export function resolveLoaderChoice(ctx: Pick<ShipContext, 'kube' | 'opts'>): LoaderChoice {
-  if (!ctx.kube) throw new Error('resolveLoaderChoice: the cluster connection is not open yet');
+  if (!ctx.kube) throw new ShipError('internal', 'The loader was chosen before the kubeconfig was read.');
   return chooseLoader(clusterFactsFromKube(ctx.kube, { load: ctx.opts.load, allowContexts: ctx.opts.allowContexts, registry: ctx.opts.registry }));
 }
 

@@ -95,6 +95,14 @@ export interface StartForwardOptions {
   bridge?: Pick<BridgeOptions, 'highWaterMark' | 'halfCloseIdleMs'>;
 }
 
+/** Fails now, with the forward's own error, when the local port is taken (checked before a build). */
+export async function assertPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const server = createServer();
+  await listenLocal(server, port);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 /** Listen on 127.0.0.1 only; a busy port is an error naming it, never a silent renumbering. */
 export async function listenLocal(server: Server, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
