@@ -30,9 +30,9 @@ function deployFlags(cmd: Command): Command {
     .option('--skip-tests', 'skip the build\'s tests (-x test / -DskipTests)')
     .option('--dockerfile <path>', 'Dockerfile to use (default: the project\'s, else one generated in memory)')
     .option('--tag <tag>', 'image tag to use instead of the one derived from the sources')
-    .option('--manifest <path>', 'manifest file or directory (repeatable; default: k8s/, kubernetes/, deploy/ or *.yaml in the project)', collect, [])
+    .option('--manifest <path>', 'manifest file or directory (repeatable; default: k8s/, kubernetes/, deploy/ or *.yaml in the project)', collect)
     .option('--load <how>', 'how the image reaches the cluster: kind[:NAME], k3d[:NAME], minikube[:PROFILE], containerd[:SOCKET], shared, none')
-    .option('--allow-context <name>', 'accept this non-local context (needs --registry) (repeatable)', collect, [])
+    .option('--allow-context <name>', 'accept this non-local context (needs --registry) (repeatable)', collect)
     .option('--registry <host[:port][/prefix]>', 'push the image to this registry and deploy the pushed name')
     .option('--replicas <n>', 'N pods (a Pod manifest becomes <name>-1..N) or a Deployment\'s replica count')
     .option('--timeout <duration>', 'how long to wait for Ready (e.g. 90s, 5m)', '5m')
@@ -43,7 +43,7 @@ function deployFlags(cmd: Command): Command {
     .option('--ci', 'CI mode: plain output, exit after the smoke check (default when CI=true)');
 }
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
@@ -149,7 +149,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
   clusterFlags(program.command('doctor').description('check everything ship needs (Docker, kubeconfig, cluster, image loader, JDK, build tool, local port), each with a fix').argument('[dir]', 'the project directory', '.'))
     .option('--port <local[:remote]>', 'local port that must be free (default 8080)')
     .option('--load <how>', 'the loader to check instead of the one the context implies')
-    .option('--allow-context <name>', 'accept this non-local context (repeatable)', collect, [])
+    .option('--allow-context <name>', 'accept this non-local context (repeatable)', collect)
     .option('--registry <host[:port][/prefix]>', 'the registry ship would push to')
     .addOption(new Option('--builder <name>', 'the build ship would use').choices(['gradle', 'maven', 'none']))
     .action((dir: string, flags: import('./commands/doctor.js').DoctorFlags) =>
