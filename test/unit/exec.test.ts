@@ -2,7 +2,7 @@ import type { V1Pod, V1Status } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { execOutcome, isMissingExecutable } from '../../src/adapters/kube/exec.js';
 import { chooseShell, exitStatus, wantsTty } from '../../src/commands/exec.js';
-import { describeState, podToExplain, whyLines } from '../../src/commands/why.js';
+import { describeState, podToExplain, whyLines, withoutKubeletNotice } from '../../src/commands/why.js';
 import { ShipError } from '../../src/errors.js';
 
 // V1Status objects as the exec status channel sends them (recorded from the test cluster).
@@ -133,6 +133,11 @@ describe('ship why', () => {
     expect(text).toMatch(/Events:\n {2}TYPE +REASON +AGE +FROM +MESSAGE\n {2}Warning +BackOff +2m10s \(x9 over 3m50s\) +kubelet +Back-off restarting failed container app/);
     expect(text).toContain('Last log lines of the previous run (app):\n  starting');
     expect(text).toContain('Last log lines (app):\n  <none>');
+  });
+
+  it("drops the kubelet's notice about a log that is gone: it is not the app's output", () => {
+    expect(withoutKubeletNotice(['unable to retrieve container logs for containerd://d6a5f30c'])).toEqual([]);
+    expect(withoutKubeletNotice(['starting'])).toEqual(['starting']);
   });
 
   it('says plainly when nothing is wrong', () => {

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { formatLogLine, parseLogFlags, planStreams } from '../../src/commands/logs.js';
+import { formatLogLine, hasEverRun, parseLogFlags, planStreams } from '../../src/commands/logs.js';
 import { LineSplitter, containerRunId, logError } from '../../src/adapters/kube/logs.js';
 import { chooseContainer, pickPod, splitDirAndPod } from '../../src/adapters/kube/objects.js';
 import { ShipError } from '../../src/errors.js';
@@ -69,6 +69,9 @@ describe('which streams to open while following', () => {
   });
   it('a container that has not started has no run to stream', () => {
     expect(containerRunId(pod('a', 'waiting'), 'app')).toBeUndefined();
+    expect(hasEverRun(pod('a', 'waiting'), 'app')).toBe(false);
+    // Waiting in CrashLoopBackOff: its last run's log can still be read.
+    expect(hasEverRun(pod('a', 'waiting', { restarts: 3 }), 'app')).toBe(true);
     expect(containerRunId(pod('a', 'terminated'), 'app')).toBe('containerd://a-app');
   });
 });
