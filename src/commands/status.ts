@@ -99,13 +99,18 @@ async function watchStatus(target: Target, out: Output, io: CommandIo, events: (
     last = now;
   };
 
-  await watchPods(
-    target.kube,
-    { namespace: target.namespace, labelSelector: target.selector, signal: io.signal },
-    (pods) => {
-      busy = busy.then(() => draw(pods)).catch((e) => out.warn(String(e)));
-    },
-  );
+  let latest: V1Pod[] | undefined;
+  const redraw = (pods: V1Pod[]) => {
+    latest = pods;
+    busy = busy.then(() => draw(pods)).catch((e) => out.warn(String(e)));
+  };
+  // On a terminal, AGE keeps counting between events.
+  const ticker = inPlace ? setInterval(() => latest && redraw(latest), 5_000) : undefined;
+  try {
+    await watchPods(target.kube, { namespace: target.namespace, labelSelector: target.selector, signal: io.signal }, redraw);
+  } finally {
+    clearInterval(ticker);
+  }
   await busy;
   return 0;
 }
