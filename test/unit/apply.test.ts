@@ -218,11 +218,17 @@ describe('applyObjects', () => {
     expect(fake.requests.filter((r) => r.method === 'GET' && r.path.includes('/pods/')).length).toBe(1);
   });
 
-  it('reports unchanged on a re-apply and configured when the image changes', async () => {
+  it('reports unchanged on a re-apply, and replaces a Pod whose image changes (no in-place swap)', async () => {
     await applyObjects(kube, render(POD('kubernetes-spring')), { namespace: 'default' });
+    const firstUid = fake.objects.get('/api/v1/namespaces/default/pods/spring-pod').metadata.uid;
     expect(await applyObjects(kube, render(POD('kubernetes-spring')), { namespace: 'default' })).toMatchObject([{ result: 'unchanged' }]);
-    expect(await applyObjects(kube, render(POD('kubernetes-spring'), 'ship-def'), { namespace: 'default' })).toMatchObject([{ result: 'configured' }]);
-    expect(fake.objects.get('/api/v1/namespaces/default/pods/spring-pod').spec.containers[0].image).toBe('kubernetes-spring:ship-def');
+    const info: string[] = [];
+    const changed = await applyObjects(kube, render(POD('kubernetes-spring'), 'ship-def'), { namespace: 'default', onInfo: (m) => info.push(m) });
+    expect(changed).toMatchObject([{ result: 'recreated' }]);
+    const now = fake.objects.get('/api/v1/namespaces/default/pods/spring-pod');
+    expect(now.spec.containers[0].image).toBe('kubernetes-spring:ship-def');
+    expect(now.metadata.uid).not.toBe(firstUid);
+    expect(info.join('\n')).toMatch(/recreated \(new image/);
   });
 
   it('recreates a Pod that refuses an in-place change and says which field', async () => {

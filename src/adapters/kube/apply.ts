@@ -208,9 +208,17 @@ export async function applyObjects(
     if (before.status !== 200 && before.status !== 404) throw applyError(target, before, kube);
     const live = before.status === 200 ? before.body : undefined;
 
+    // A Pod whose image changes is replaced, not updated in place: an in-place image swap keeps the
+    // Pod Ready with the old container answering until the kubelet restarts it, so the wait and
+    // smoke steps could pass against the old version.
+    const swapped = obj.kind === 'Pod' && live && !opts.dryRun ? changedImage(live.spec, (obj.body as { spec?: unknown }).spec) : undefined;
+    if (swapped && live) await deletePodAndWait(call, target, live, opts);
     let response = await patch(call, target, fieldManager, opts.dryRun);
     let result: AppliedObject['result'];
-    if (response.status >= 200 && response.status < 300) {
+    if (swapped && response.status >= 200 && response.status < 300) {
+      opts.onInfo?.(`pod ${obj.name}: recreated (new image for container ${swapped})`);
+      result = 'recreated';
+    } else if (response.status >= 200 && response.status < 300) {
       result = !live ? 'created' : sameVersion(live, response.body, opts.dryRun) ? 'unchanged' : 'configured';
     } else if (obj.kind === 'Pod' && live && isPodImmutableRefusal(response.status, response.body)) {
       const field = changedPodField(live.spec, (obj.body as { spec?: unknown }).spec) ?? 'fields other than the image';
@@ -233,6 +241,20 @@ export async function applyObjects(
     });
   }
   return results;
+}
+
+/** The name of the first container (or init container) whose image differs between live and wanted. */
+export function changedImage(live: unknown, wanted: unknown): string | undefined {
+  const images = (spec: any) => {
+    const m = new Map<string, string>();
+    for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) m.set(c?.name, c?.image);
+    return m;
+  };
+  const before = images(live);
+  for (const [name, image] of images(wanted)) {
+    if (before.has(name) && before.get(name) !== image) return name;
+  }
+  return undefined;
 }
 
 function sameVersion(live: any, applied: any, dryRun?: boolean): boolean {
