@@ -43,6 +43,11 @@ function deployFlags(cmd: Command): Command {
     .option('--ci', 'CI mode: plain output, exit after the smoke check (default when CI=true)');
 }
 
+/** Which flags the user typed (they override ship.yaml); commander's defaults do not. */
+function typedByUser(cmd: Command): (key: keyof RawFlags) => boolean {
+  return (key) => cmd.getOptionValueSource(key) === 'cli';
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -54,27 +59,27 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .showHelpAfterError('(run ship --help for usage)')
     .enablePositionalOptions();
 
-  deployFlags(program.argument('[dir]', 'the project directory', '.')).action((dir: string, flags: RawFlags) =>
+  deployFlags(program.argument('[dir]', 'the project directory', '.')).action((dir: string, flags: RawFlags, cmd: Command) =>
     run(async (io) => {
       const { runUpCommand } = await import('./commands/up.js');
-      return runUpCommand(dir, flags, io);
+      return runUpCommand(dir, flags, io, typedByUser(cmd));
     }),
   );
 
   deployFlags(program.command('dev').description('deploy, then rebuild and redeploy on every source change; the forward stays on the same port').argument('[dir]', 'the project directory', '.'))
     .option('--cleanup', 'on Ctrl-C, also delete what ship deployed')
-    .action((dir: string, flags: RawFlags & { cleanup?: boolean }) =>
+    .action((dir: string, flags: RawFlags & { cleanup?: boolean }, cmd: Command) =>
       run(async (io) => {
         const { runDevCommand } = await import('./commands/dev.js');
-        return runDevCommand(dir, flags, io);
+        return runDevCommand(dir, flags, io, typedByUser(cmd));
       }),
     );
 
   deployFlags(program.command('render').description('print the exact YAML ship would apply (no cluster needed; --tag renders without Docker)').argument('[dir]', 'the project directory', '.')).action(
-    (dir: string, flags: RawFlags) =>
+    (dir: string, flags: RawFlags, cmd: Command) =>
       run(async (io) => {
         const { runRenderCommand } = await import('./commands/render.js');
-        return runRenderCommand(dir, flags, io);
+        return runRenderCommand(dir, flags, io, typedByUser(cmd));
       }),
   );
   clusterFlags(program.command('delete').alias('down').description('delete everything ship deployed for this app (found by its labels) and wait until it is gone').argument('[dir]', 'the project directory', '.'))

@@ -1,13 +1,14 @@
 // `ship dev [dir]`: deploy, then redeploy on every source change, forward kept on the same port.
 
 import type { CommandIo } from './io.js';
-import { toOptions, type RawFlags } from '../core/options.js';
+import type { RawFlags } from '../core/options.js';
+import { effectiveOptions } from './options.js';
 import { createOutput } from '../pipeline/output.js';
 import { newContext } from '../pipeline/new-context.js';
 import { dev } from '../pipeline/dev.js';
 
-export async function runDevCommand(dir: string, flags: RawFlags & { cleanup?: boolean; debounce?: string }, io: CommandIo): Promise<number> {
-  const opts = { ...toOptions(dir, flags, io), hold: false };
+export async function runDevCommand(dir: string, flags: RawFlags & { cleanup?: boolean; debounce?: string }, io: CommandIo, typed?: (key: keyof RawFlags) => boolean): Promise<number> {
+  const opts = { ...(await effectiveOptions(dir, flags, io, typed)), hold: false };
   const out = createOutput({ json: opts.json, stdout: io.stdout, stderr: io.stderr });
   const ctx = newContext(opts, out, io);
   const { followAppLogs } = await import('./logs.js');

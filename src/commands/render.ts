@@ -3,7 +3,8 @@
 
 import { basename } from 'node:path';
 import type { CommandIo } from './io.js';
-import { toOptions, type RawFlags } from '../core/options.js';
+import type { RawFlags } from '../core/options.js';
+import { effectiveOptions } from './options.js';
 import { detectProject } from '../core/project.js';
 import { fileView } from '../adapters/fs-view.js';
 import { findManifests, listImages } from '../core/manifest.js';
@@ -14,8 +15,8 @@ import { newContext } from '../pipeline/new-context.js';
 import { planTheImage } from '../pipeline/prepare.js';
 import { createDocker } from '../adapters/docker.js';
 
-export async function runRenderCommand(dir: string, flags: RawFlags, io: CommandIo): Promise<number> {
-  const opts = toOptions(dir, flags, io);
+export async function runRenderCommand(dir: string, flags: RawFlags, io: CommandIo, typed?: (key: keyof RawFlags) => boolean): Promise<number> {
+  const opts = await effectiveOptions(dir, flags, io, typed);
   const project = detectProject(opts.projectDir, fileView(opts.projectDir), { builder: opts.builder, skipTests: opts.skipTests, dockerfile: opts.dockerfile });
   let image: { repository: string; tag: string };
   if (opts.tag) {

@@ -1,13 +1,14 @@
 // `ship [dir]`: deploy the project and keep its port forwarded.
 
 import type { CommandIo } from './io.js';
-import { toOptions, type RawFlags } from '../core/options.js';
+import type { RawFlags } from '../core/options.js';
+import { effectiveOptions } from './options.js';
 import { createOutput } from '../pipeline/output.js';
 import { newContext } from '../pipeline/new-context.js';
 import { up } from '../pipeline/up.js';
 
-export async function runUpCommand(dir: string, flags: RawFlags, io: CommandIo): Promise<number> {
-  const opts = toOptions(dir, flags, io);
+export async function runUpCommand(dir: string, flags: RawFlags, io: CommandIo, typed?: (key: keyof RawFlags) => boolean): Promise<number> {
+  const opts = await effectiveOptions(dir, flags, io, typed);
   const out = createOutput({ json: opts.json, stdout: io.stdout, stderr: io.stderr });
   const ctx = newContext(opts, out, io);
   await up(ctx, { interactive: io.isTTY && !opts.ci && !opts.json });
