@@ -24,6 +24,8 @@ export function loadTask(): ListrTask<ShipContext> {
       task.title = `load · ${describeChoice(choice)}`;
       ctx.load = await loadImage(ctx, choice, (m) => (task.output = m));
       task.title = `load · ${describeLoad(ctx.load, ctx.image!.ref)}`;
+      // Nothing had to move: show (and record) the step as skipped.
+      if (ctx.load.action === 'skipped' || ctx.load.action === 'shared') task.skip(task.title);
     },
   };
 }
