@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShipError } from '../../src/errors.js';
+import { InterruptedError, ShipError } from '../../src/errors.js';
 import type { ProcessRunner, RunOptions, RunResult } from '../../src/adapters/process.js';
 import {
   ctrArgs,
@@ -48,8 +48,16 @@ class FakeContainerd {
     this.images.set(name, manifest);
   }
 
-  async run(args: string[], stdin?: Readable | NodeJS.ReadableStream): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  /** Import reads a little, then waits until aborted (a slow node). */
+  hangImport = false;
+
+  async run(args: string[], stdin?: Readable | NodeJS.ReadableStream, signal?: AbortSignal): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     this.commands.push(args);
+    if (this.hangImport && args[1] === 'import') {
+      return new Promise((_, reject) => {
+        signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
+      });
+    }
     const filters = args.filter((a) => a.includes('=='));
     const value = (f: string) => f.slice(f.indexOf('==') + 2);
     if (args[0] === 'content' && args[1] === 'ls') {
@@ -98,7 +106,7 @@ interface FakeNode {
 }
 
 function fakeDocker(nodes: FakeNode[], image = { ref: REF, id: ID }) {
-  const calls = { saves: 0, platforms: [] as Array<string | undefined>, execs: [] as Array<{ node: string; cmd: string[] }>, listLabels: [] as Array<Record<string, string>> };
+  const calls = { streams: [] as Readable[], saves: 0, platforms: [] as Array<string | undefined>, execs: [] as Array<{ node: string; cmd: string[] }>, listLabels: [] as Array<Record<string, string>> };
   let saveError: Error | undefined;
   const docker: LoaderDocker = {
     async inspectImage(ref) {
@@ -117,7 +125,9 @@ function fakeDocker(nodes: FakeNode[], image = { ref: REF, id: ID }) {
           },
         });
       }
-      return Readable.from([Buffer.from(body)]);
+      const stream = Readable.from([Buffer.from(body)]);
+      calls.streams.push(stream);
+      return stream;
     },
     async listContainers(labels) {
       calls.listLabels.push(labels);
@@ -130,7 +140,7 @@ function fakeDocker(nodes: FakeNode[], image = { ref: REF, id: ID }) {
       calls.execs.push({ node: node.name, cmd });
       if (cmd[0] === 'containerd' || cmd[0] === 'cat') return { exitCode: 0, stdout: node.ctrd.snapshotterConfig, stderr: '' };
       const globals = cmd[1] === '-a' ? 5 : 3;
-      return node.ctrd.run(cmd.slice(globals), opts?.stdin);
+      return node.ctrd.run(cmd.slice(globals), opts?.stdin, opts?.signal);
     },
   };
   return {
@@ -399,6 +409,18 @@ describe('kind loader (fake Docker, fake containerd)', () => {
     expect(e.message).toBe(`Docker has no image ${REF} to load.`);
     expect(calls.saves).toBe(0);
     expect(cp.ctrd.imported).toBe(0);
+  });
+
+  it('Ctrl-C during an import → InterruptedError, and the docker save stream is closed', async () => {
+    const cp = kindNode('dev-control-plane');
+    cp.ctrd.hangImport = true;
+    const { docker, calls } = fakeDocker([cp]);
+    const ac = new AbortController();
+    const p = kindLoader(docker).load({ ref: REF, id: ID }, { signal: ac.signal, onInfo: (m) => m.startsWith('streaming') && setTimeout(() => ac.abort(), 20) });
+    const e = await p.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InterruptedError);
+    expect(calls.streams).toHaveLength(1);
+    expect(calls.streams[0]!.destroyed).toBe(true);
   });
 
   it('an image ID that is not a full digest is refused before touching a node', async () => {
