@@ -11,7 +11,7 @@ export type LoaderChoice =
   | { kind: 'minikube'; profile: string }
   | { kind: 'shared'; name: string }
   | { kind: 'containerd'; socket: string; namespace: 'k8s.io' }
-  | { kind: 'registry'; registry: string }
+  | { kind: 'registry'; registry: string; target?: import('./registry.js').RegistryTarget }
   | { kind: 'none' };
 
 export interface ClusterFacts {
@@ -118,17 +118,13 @@ function parseLoadFlag(flag: string, f: ClusterFacts): LoaderChoice {
 export function chooseLoader(f: ClusterFacts): LoaderChoice {
   if (f.loadFlag !== undefined && f.loadFlag.trim() !== '') return parseLoadFlag(f.loadFlag.trim(), f);
 
-  const kind = suffix(f.context, 'kind-');
-  if (kind) return { kind: 'kind', cluster: kind };
-  const k3d = suffix(f.context, 'k3d-');
-  if (k3d) return { kind: 'k3d', cluster: k3d };
-  if (looksLikeMinikube(f)) return { kind: 'minikube', profile: f.context };
-  const shared = SHARED.find((s) => s.test(f.context));
-  if (shared) return { kind: 'shared', name: shared.name };
-
+  const local = localChoice(f);
   const where = `The context "${f.context}" (${f.server})`;
-  if (f.allowContexts.includes(f.context)) {
-    if (f.registry) return { kind: 'registry', registry: f.registry };
+  const allowed = f.allowContexts.includes(f.context);
+  // --registry: push and deploy the pushed name, on a local cluster or an allowed remote one.
+  if (f.registry && (local || allowed)) return { kind: 'registry', registry: f.registry };
+  if (local) return local;
+  if (allowed) {
     throw new ShipError('kubeconfig', `${where} is allowed, but ship has no way to get the image into that cluster.`, {
       hint:
         `A cluster ship does not recognise can only pull the image from a registry: add --registry HOST[:PORT][/PREFIX] ` +
@@ -140,6 +136,18 @@ export function chooseLoader(f: ClusterFacts): LoaderChoice {
       `ship only deploys to local clusters (kind, minikube, k3d, Docker Desktop, …). ` +
       `To use this one anyway: --allow-context ${f.context} --registry HOST/PREFIX, or --load containerd:SOCKET for a single-node containerd`,
   });
+}
+
+/** The loader a known local cluster's context implies, if it is one. */
+function localChoice(f: ClusterFacts): LoaderChoice | undefined {
+  const kind = suffix(f.context, 'kind-');
+  if (kind) return { kind: 'kind', cluster: kind };
+  const k3d = suffix(f.context, 'k3d-');
+  if (k3d) return { kind: 'k3d', cluster: k3d };
+  if (looksLikeMinikube(f)) return { kind: 'minikube', profile: f.context };
+  const shared = SHARED.find((s) => s.test(f.context));
+  if (shared) return { kind: 'shared', name: shared.name };
+  return undefined;
 }
 
 /** One line for the task output: "kind cluster \"dev\"", "containerd at /run/…". */

@@ -7,6 +7,7 @@ import { chooseLoader, describeChoice, type LoaderChoice } from '../core/cluster
 import { clusterFactsFromKube } from '../adapters/loaders/kube-facts.js';
 import { createLoader } from '../adapters/loaders/index.js';
 import { execaRunner } from '../adapters/process.js';
+import { localRegistryTarget } from '../adapters/kube/local-registry.js';
 import type { LoadResult, ShipContext } from '../pipeline/context.js';
 
 /** The loader for this context and these flags. The pipeline calls it before the image step too
@@ -16,11 +17,21 @@ export function resolveLoaderChoice(ctx: Pick<ShipContext, 'kube' | 'opts'>): Lo
   return chooseLoader(clusterFactsFromKube(ctx.kube, { load: ctx.opts.load, allowContexts: ctx.opts.allowContexts, registry: ctx.opts.registry }));
 }
 
+/**
+ * A cluster that advertises a local registry (KEP-1755's kube-public/local-registry-hosting
+ * ConfigMap) gets pushes to it instead of loads — unless --load or --registry said otherwise.
+ */
+export async function withAdvertisedRegistry(ctx: Pick<ShipContext, 'kube' | 'opts'>, choice: LoaderChoice): Promise<LoaderChoice> {
+  if (ctx.opts.load || ctx.opts.registry || choice.kind === 'registry' || !ctx.kube) return choice;
+  const target = await localRegistryTarget(ctx.kube.core);
+  return target ? { kind: 'registry', registry: target.host, target } : choice;
+}
+
 export function loadTask(): ListrTask<ShipContext> {
   return {
     title: 'load',
     task: async (ctx, task) => {
-      const choice = resolveLoaderChoice(ctx);
+      const choice = await withAdvertisedRegistry(ctx, resolveLoaderChoice(ctx));
       task.title = `load · ${describeChoice(choice)}`;
       ctx.load = await loadImage(ctx, choice, (m) => (task.output = m));
       task.title = `load · ${describeLoad(ctx.load, ctx.image!.ref)}`;

@@ -13,6 +13,7 @@ import {
   type RenderedManifest,
 } from '../core/manifest.js';
 import type { ShipContext } from '../pipeline/context.js';
+import { splitRef } from '../adapters/loaders/registry.js';
 
 export interface PlanManifestInput {
   projectDir: string;
@@ -23,6 +24,8 @@ export interface PlanManifestInput {
   /** --namespace; only this is written into the manifest (apply resolves the rest). */
   namespace?: string;
   replicas?: number;
+  /** More names that mean "the image ship built" (the local name when the image was pushed). */
+  alsoMatch?: string[];
   /** The container port of a generated Pod (default 8080). */
   port?: number;
 }
@@ -43,7 +46,7 @@ export async function planManifest(input: PlanManifestInput): Promise<RenderedMa
       },
     ];
   }
-  const matchNames = [...new Set([input.project.name, input.image.repository])];
+  const matchNames = [...new Set([input.project.name, input.image.repository, ...(input.alsoMatch ?? [])])];
   const rendered = renderManifest({
     sources: sources.map((s) => ({ ...s, file: manifestLabel(input.projectDir, s.file) })),
     image: input.image,
@@ -80,8 +83,10 @@ export function manifestTask(): ListrTask<ShipContext> {
   return {
     title: 'manifest',
     task: async (ctx, task) => {
-      const image = ctx.image ?? ctx.imagePlan;
-      if (!ctx.project || !image) {
+      const built = ctx.image ?? ctx.imagePlan;
+      // Pushed to a registry: the cluster pulls the pushed name.
+      const image = ctx.load?.pushedRef ? splitRef(ctx.load.pushedRef) : built;
+      if (!ctx.project || !image || !built) {
         throw new ShipError('internal', 'The manifest step ran before the project and image were known.');
       }
       ctx.manifest = await planManifest({
@@ -89,6 +94,7 @@ export function manifestTask(): ListrTask<ShipContext> {
         manifests: ctx.opts.manifests,
         project: ctx.project,
         image,
+        alsoMatch: [built.repository],
         namespace: ctx.opts.namespace,
         replicas: ctx.opts.replicas,
         port: ctx.opts.port.remote,

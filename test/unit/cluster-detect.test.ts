@@ -80,8 +80,10 @@ describe('chooseLoader: context names', () => {
     expect(chooseLoader(facts({ context }))).toEqual({ kind: 'shared', name });
   });
 
-  it('local context names win over --registry (use --load registry to force a push)', () => {
-    expect(chooseLoader(facts({ context: 'kind-dev', registry: 'localhost:5001' }))).toEqual({ kind: 'kind', cluster: 'dev' });
+  it('--registry pushes, on a local cluster too; --load still wins over it; a remote context still needs --allow-context', () => {
+    expect(chooseLoader(facts({ context: 'kind-dev', registry: 'localhost:5001' }))).toEqual({ kind: 'registry', registry: 'localhost:5001' });
+    expect(chooseLoader(facts({ context: 'kind-dev', registry: 'localhost:5001', loadFlag: 'kind' }))).toEqual({ kind: 'kind', cluster: 'kind' });
+    expect(() => chooseLoader(facts({ context: 'prod', registry: 'localhost:5001' }))).toThrow(/not a local cluster/);
   });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/adapters/kube/client.js';
 import { clusterFactsFromKube } from '../../src/adapters/loaders/kube-facts.js';
 import type { LoaderDocker } from '../../src/adapters/loaders/types.js';
-import { describeLoad, loadTask, resolveLoaderChoice } from '../../src/tasks/load.js';
+import { describeLoad, loadTask, resolveLoaderChoice, withAdvertisedRegistry } from '../../src/tasks/load.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
 import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
 import { ShipError } from '../../src/errors.js';
@@ -105,6 +105,38 @@ describe('resolveLoaderChoice from a kubeconfig', () => {
   });
 });
 
+/** A cluster without a KEP-1755 local-registry ConfigMap. */
+const noLocalRegistry = {
+  readNamespacedConfigMap: async () => {
+    throw Object.assign(new Error('configmaps "local-registry-hosting" not found'), { code: 404 });
+  },
+} as unknown as import('@kubernetes/client-node').CoreV1Api;
+
+describe('advertised local registry (KEP-1755)', () => {
+  const advertising = {
+    readNamespacedConfigMap: async () => ({ data: { 'localRegistryHosting.v1': 'host: "localhost:5001"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n' } }),
+  } as unknown as import('@kubernetes/client-node').CoreV1Api;
+
+  it('a cluster that advertises one gets pushes to it instead of loads', async () => {
+    const kube = { ...openKube({ kubeconfig: file, context: 'kind-dev', env: {} }), core: advertising };
+    const choice = await withAdvertisedRegistry({ kube, opts: opts() }, resolveLoaderChoice({ kube, opts: opts() }));
+    expect(choice).toMatchObject({ kind: 'registry', registry: 'localhost:5001' });
+  });
+
+  it('--load and --registry keep their say; no ConfigMap keeps the loader', async () => {
+    const kube = { ...openKube({ kubeconfig: file, context: 'kind-dev', env: {} }), core: advertising };
+    const forced = opts({ load: 'kind:dev' });
+    expect(await withAdvertisedRegistry({ kube, opts: forced }, resolveLoaderChoice({ kube, opts: forced }))).toEqual({ kind: 'kind', cluster: 'dev' });
+    const plain = { ...kube, core: noLocalRegistry };
+    expect(await withAdvertisedRegistry({ kube: plain, opts: opts() }, resolveLoaderChoice({ kube: plain, opts: opts() }))).toEqual({ kind: 'kind', cluster: 'dev' });
+  });
+
+  it('--registry on a local cluster pushes there', () => {
+    const kube = openKube({ kubeconfig: file, context: 'kind-dev', env: {} });
+    expect(resolveLoaderChoice({ kube, opts: opts({ registry: 'localhost:5001' }) })).toEqual({ kind: 'registry', registry: 'localhost:5001' });
+  });
+});
+
 describe('loadTask', () => {
   const ID = 'sha256:' + '9'.repeat(64);
   function ctxFor(context: string, over: Partial<ShipOptions> = {}, docker?: Partial<LoaderDocker>): ShipContext {
@@ -113,7 +145,7 @@ describe('loadTask', () => {
       out: memoryOutput(),
       signal: new AbortController().signal,
       env: {},
-      kube: openKube({ kubeconfig: file, context, env: {} }),
+      kube: { ...openKube({ kubeconfig: file, context, env: {} }), core: noLocalRegistry },
       docker: docker as ShipContext['docker'],
       image: { id: ID, repository: 'app', tag: 'ship-1', ref: 'app:ship-1', unchanged: false },
       timings: [],
@@ -122,7 +154,7 @@ describe('loadTask', () => {
   }
   async function runTask(ctx: ShipContext) {
     const t = loadTask();
-    const task = { title: String(t.title), output: '' };
+    const task = { title: String(t.title), output: '', skipped: undefined as string | undefined, skip(m: string) { this.skipped = m; } };
     await (t.task as (c: ShipContext, x: typeof task) => Promise<void>)(ctx, task);
     return task;
   }
@@ -151,6 +183,7 @@ describe('loadTask', () => {
     const task = await runTask(ctx);
     expect(ctx.load).toMatchObject({ loader: 'kind', action: 'skipped', nodes: ['dev-control-plane'] });
     expect(task.title).toBe('load · app:ship-1 already on node(s) dev-control-plane');
+    expect(task.skipped).toBe(task.title);
   });
 
   it('a context ship does not know fails with the kubeconfig error before touching Docker', async () => {

@@ -1,6 +1,5 @@
 // Pick and build the loader for a LoaderChoice (see src/core/cluster-detect.ts).
 
-import { ShipError } from '../../errors.js';
 import type { LoaderChoice } from '../../core/cluster-detect.js';
 import type { ImageLoader, LoaderDeps } from './types.js';
 import { createKindLoader } from './kind.js';
@@ -8,6 +7,7 @@ import { createK3dLoader } from './k3d.js';
 import { createContainerdLoader } from './containerd.js';
 import { createMinikubeLoader } from './minikube.js';
 import { createNoneLoader, createSharedLoader } from './shared.js';
+import { createRegistryLoader } from './registry.js';
 
 export type { ImageLoader, LoaderDeps, LoaderDocker } from './types.js';
 
@@ -26,8 +26,6 @@ export function createLoader(choice: LoaderChoice, deps: LoaderDeps): ImageLoade
     case 'none':
       return createNoneLoader();
     case 'registry':
-      throw new ShipError('load', `Pushing to a registry (${choice.registry}) is not supported yet.`, {
-        hint: 'Use a local cluster ship loads into directly (kind, k3d, minikube, Docker Desktop), or --load containerd:SOCKET for a containerd on this machine.',
-      });
+      return createRegistryLoader({ docker: deps.docker, runner: deps.runner, env: deps.env }, choice.target ?? choice.registry);
   }
 }

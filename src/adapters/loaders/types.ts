@@ -14,7 +14,7 @@ export interface ImageLoader {
 }
 
 /** The part of the Docker adapter (src/adapters/docker.ts) that loaders use. */
-export type LoaderDocker = Pick<DockerApi, 'inspectImage' | 'saveImage' | 'listContainers' | 'exec'>;
+export type LoaderDocker = Pick<DockerApi, 'inspectImage' | 'saveImage' | 'listContainers' | 'exec' | 'tagImage' | 'pushImage'>;
 
 export interface LoaderDeps {
   docker: LoaderDocker;
