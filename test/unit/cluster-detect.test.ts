@@ -82,7 +82,7 @@ describe('chooseLoader: context names', () => {
 
   it('--registry pushes, on a local cluster too; --load still wins over it; a remote context still needs --allow-context', () => {
     expect(chooseLoader(facts({ context: 'kind-dev', registry: 'localhost:5001' }))).toEqual({ kind: 'registry', registry: 'localhost:5001' });
-    expect(chooseLoader(facts({ context: 'kind-dev', registry: 'localhost:5001', loadFlag: 'kind' }))).toEqual({ kind: 'kind', cluster: 'kind' });
+    expect(chooseLoader(facts({ context: 'kind-dev', registry: 'localhost:5001', loadFlag: 'kind' }))).toEqual({ kind: 'kind', cluster: 'dev' });
     expect(() => chooseLoader(facts({ context: 'prod', registry: 'localhost:5001' }))).toThrow(/not a local cluster/);
   });
 });
