@@ -13,7 +13,7 @@ import { configTemplate } from '../core/config.js';
 import { parsePort } from '../core/options.js';
 import { chooseJar, detectProject, type FileView } from '../core/project.js';
 import { generateDockerfile, readJarInfo, type JarInfo } from '../core/dockerfile.js';
-import { findManifests, generatePodManifest, listImages } from '../core/manifest.js';
+import { findManifests, generatePodManifest, generatedPodName, listImages } from '../core/manifest.js';
 import { imageNameFor } from '../core/tag.js';
 import { fileView } from '../adapters/fs-view.js';
 import type { ProjectInfo } from '../pipeline/context.js';
@@ -61,16 +61,8 @@ export function expectedJar(project: ProjectInfo, fs: FileView): { jarName: stri
   return { jarName: `build/libs/${project.name}${version ? `-${version}` : ''}.jar`, springBootVersion: plugin, boot };
 }
 
-/** A DNS-1123 name for the generated Pod (as the manifest step names it). */
-export function podNameFor(app: string): string {
-  const name = app
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return name || 'app';
-}
+/** The generated Pod's name (as the manifest step names it). */
+export const podNameFor = generatedPodName;
 
 export interface PlanInitInput {
   project: ProjectInfo;

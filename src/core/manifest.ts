@@ -149,6 +149,17 @@ export async function findManifests(projectDir: string, explicit: string[]): Pro
 // ---------------------------------------------------------------------------------------------
 // Generating a Pod
 
+/** The DNS-1123 name of the Pod ship generates for an app. */
+export function generatedPodName(app: string): string {
+  const name = app
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return name || 'app';
+}
+
 export interface GeneratePodInput {
   name: string;
   /** The image as the user would write it (the rewrite pins it to the built tag). */
@@ -202,8 +213,8 @@ export function normalizeImageName(ref: string): string {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-/** Where the pod template (metadata + spec) sits in each workload kind. */
-const POD_TEMPLATE_PATHS: Record<string, string[]> = {
+/** Where the pod template (metadata + spec) sits in each workload kind ([] = the object is the pod). */
+export const POD_TEMPLATE_PATHS: Record<string, string[]> = {
   Pod: [],
   Deployment: ['spec', 'template'],
   StatefulSet: ['spec', 'template'],

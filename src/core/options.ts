@@ -2,6 +2,7 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import { ShipError } from '../errors.js';
+import { parsePortFlag } from './port.js';
 import type { BuilderName, ShipOptions } from '../pipeline/context.js';
 
 export interface RawFlags {
@@ -37,14 +38,8 @@ export function parseDuration(text: string, flag = '--timeout'): number {
   return ms;
 }
 
-export function parsePort(text: string): { local: number; remote?: number } {
-  const m = /^(\d+)(?::(\d+))?$/.exec(text.trim());
-  const ok = (n: number, allowZero: boolean) => Number.isInteger(n) && n <= 65535 && (allowZero ? n >= 0 : n >= 1);
-  if (!m || !ok(Number(m[1]), true) || (m[2] !== undefined && !ok(Number(m[2]), false))) {
-    throw new ShipError('usage', `--port ${text}: not a port.`, { hint: 'Use LOCAL or LOCAL:REMOTE, e.g. --port 8080, --port 18080:8080, or --port 0 for any free port.' });
-  }
-  return { local: Number(m[1]), remote: m[2] === undefined ? undefined : Number(m[2]) };
-}
+/** --port LOCAL[:REMOTE]; the one parser lives with the forward's port logic. */
+export const parsePort = parsePortFlag;
 
 const BUILDERS: BuilderName[] = ['gradle', 'maven', 'none'];
 

@@ -1,7 +1,7 @@
 // Ports for the forward step, pure: parsing --port and finding the port the built container listens on.
 
 import { ShipError } from '../errors.js';
-import type { RenderedObject, RewrittenContainer } from './manifest.js';
+import { POD_TEMPLATE_PATHS, type RenderedObject, type RewrittenContainer } from './manifest.js';
 
 export interface PortFlag {
   /** Local port on 127.0.0.1; 0 means "any free port" (the chosen one is printed). */
@@ -28,17 +28,6 @@ export function parsePortFlag(text: string): PortFlag {
   return { local, remote };
 }
 
-/** Where the pod template sits in each workload kind ([] = the object is the pod). */
-const POD_TEMPLATE: Record<string, string[]> = {
-  Pod: [],
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-};
 
 interface ContainerLike {
   name?: unknown;
@@ -47,7 +36,7 @@ interface ContainerLike {
 }
 
 function templateField(obj: RenderedObject, keys: string[]): unknown {
-  const path = POD_TEMPLATE[obj.kind];
+  const path = POD_TEMPLATE_PATHS[obj.kind];
   if (!path) return undefined;
   let node: unknown = obj.body;
   for (const key of [...path, ...keys]) {

@@ -1,6 +1,6 @@
 // What the wait step waits for, computed from the rendered manifest (pure).
 
-import { MANAGED_BY_LABEL, NAME_LABEL } from './manifest.js';
+import { MANAGED_BY_LABEL, NAME_LABEL, POD_TEMPLATE_PATHS } from './manifest.js';
 
 export interface ManifestObjectLike {
   kind: string;
@@ -51,15 +51,6 @@ export function expectedPods(objects: ManifestObjectLike[]): number {
   return n;
 }
 
-const TEMPLATE_PATHS: Record<string, string[]> = {
-  Pod: [],
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-};
 
 /**
  * The label selector for the app's pods. The manifest step labels every pod template with
@@ -69,7 +60,7 @@ const TEMPLATE_PATHS: Record<string, string[]> = {
 export function podSelector(objects: ManifestObjectLike[], app: string): string {
   const names = new Set<string>();
   for (const o of objects) {
-    const path = TEMPLATE_PATHS[o.kind];
+    const path = POD_TEMPLATE_PATHS[o.kind];
     if (!path) continue;
     let node: unknown = o.body;
     for (const k of [...path, 'metadata', 'labels']) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined;

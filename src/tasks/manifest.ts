@@ -7,6 +7,7 @@ import {
   GENERATED_FILE,
   findManifests,
   generatePodManifest,
+  generatedPodName,
   manifestLabel,
   renderManifest,
   type ManifestSource,
@@ -38,7 +39,7 @@ export async function planManifest(input: PlanManifestInput): Promise<RenderedMa
       {
         file: GENERATED_FILE,
         text: generatePodManifest({
-          name: podName(input.project.name),
+          name: generatedPodName(input.project.name),
           image: input.image.repository,
           port: input.port ?? 8080,
           actuator: input.project.actuator,
@@ -58,16 +59,6 @@ export async function planManifest(input: PlanManifestInput): Promise<RenderedMa
   return rendered;
 }
 
-/** A DNS-1123 name for a generated Pod. */
-function podName(app: string): string {
-  const name = app
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return name || 'app';
-}
 
 /** "spring-pod/spring-container: kubernetes-spring → kubernetes-spring:ship-3f2a…" */
 export function describeRewrites(rendered: RenderedManifest): string[] {
