@@ -26,6 +26,8 @@
 //   starting. Never before the container started.
 // - Pod phase Failed (Evicted, DeadlineExceeded, a crash under restartPolicy Never) always.
 
+import { parseImageRef, shortRef, type ImageRef } from './image-ref.js';
+export { parseImageRef, type ImageRef };
 import type { CoreV1Event, V1Container, V1ContainerStatus, V1Pod, V1Probe } from '@kubernetes/client-node';
 
 export interface DiagnoseInput {
@@ -132,51 +134,10 @@ function eventContainer(e: CoreV1Event): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Image references
 
-export interface ImageRef {
-  /** Registry host when the reference names one (contains '.' or ':' or is localhost). */
-  registry?: string;
-  /** Repository path without registry. */
-  repository: string;
-  tag?: string;
-  digest?: string;
-}
 
-export function parseImageRef(ref: string): ImageRef {
-  let rest = ref.trim();
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  let registry: string | undefined;
-  const slash = rest.indexOf('/');
-  if (slash > 0) {
-    const first = rest.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost') {
-      registry = first;
-      rest = rest.slice(slash + 1);
-    }
-  }
-  return { registry, repository: rest, tag, digest };
-}
 
 /** One spelling per image: docker.io/library/x:latest → x:latest; no tag → :latest. */
-export function normalizeImageRef(ref: string): string {
-  const p = parseImageRef(ref);
-  let repo = p.repository;
-  const registry = p.registry === 'docker.io' || p.registry === 'index.docker.io' ? undefined : p.registry;
-  if (!registry && repo.startsWith('library/')) repo = repo.slice('library/'.length);
-  const name = registry ? `${registry}/${repo}` : repo;
-  if (p.digest) return `${name}${p.tag ? ':' + p.tag : ''}@${p.digest}`;
-  return `${name}:${p.tag ?? 'latest'}`;
-}
+export const normalizeImageRef = shortRef;
 
 /** The pull policy Kubernetes picks when the manifest names none. */
 export function defaultPullPolicy(ref: string): 'Always' | 'IfNotPresent' {

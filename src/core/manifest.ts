@@ -6,6 +6,7 @@
 // (image -> repository:immutable-tag, imagePullPolicy -> IfNotPresent); every other container
 // is left exactly as written. Everything here is pure except findManifests, which reads files.
 
+import { canonicalName } from './image-ref.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import { Document, isAlias, isMap, isSeq, parseAllDocuments, visit, type YAMLMap } from 'yaml';
@@ -189,26 +190,8 @@ export function generatePodManifest({ name, image, port = 8080, actuator }: Gene
 // ---------------------------------------------------------------------------------------------
 // Image names
 
-/**
- * Normalise an image reference to the repository it names, without tag or digest:
- * `kubernetes-spring`, `library/kubernetes-spring:1`, `docker.io/library/kubernetes-spring@sha256:..`
- * all become `docker.io/library/kubernetes-spring`.
- */
-export function normalizeImageName(ref: string): string {
-  let name = ref.trim();
-  const at = name.indexOf('@');
-  if (at !== -1) name = name.slice(0, at);
-  const lastSlash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  if (colon > lastSlash) name = name.slice(0, colon);
-  const parts = name.split('/');
-  const first = parts[0]!;
-  const hasRegistry = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (!hasRegistry) parts.unshift('docker.io');
-  if (parts[0] === 'index.docker.io' || parts[0] === 'registry-1.docker.io') parts[0] = 'docker.io';
-  if (parts[0] === 'docker.io' && parts.length === 2) parts.splice(1, 0, 'library');
-  return parts.join('/').toLowerCase();
-}
+/** The fully qualified repository an image reference names (`x:1` → `docker.io/library/x`). */
+export const normalizeImageName = canonicalName;
 
 // ---------------------------------------------------------------------------------------------
 // Rendering

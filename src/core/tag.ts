@@ -3,6 +3,7 @@
 // embeds timestamps), so an unchanged project gets the same tag and ship can skip build and image.
 // Never `latest`: a Pod re-applied with the same tag would keep running the old container.
 
+import { sameRepository, shortName } from './image-ref.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
@@ -96,30 +97,11 @@ function fileSha256(path: string): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // Image names
 
-/**
- * The repository an image reference names, without registry `docker.io`, `library/`, tag or digest,
- * lowercased: `docker.io/library/kubernetes-spring:1`, `library/kubernetes-spring@sha256:…` and
- * `kubernetes-spring` all become `kubernetes-spring`. Other registries are kept
- * (`localhost:5000/app:1` → `localhost:5000/app`).
- */
-export function normalizeImageName(name: string): string {
-  let s = name.trim();
-  const at = s.indexOf('@');
-  if (at !== -1) s = s.slice(0, at);
-  const colon = s.lastIndexOf(':');
-  if (colon > s.lastIndexOf('/')) s = s.slice(0, colon);
-  const parts = s.split('/');
-  const first = parts[0]!;
-  const isRegistry = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (isRegistry && ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(first)) parts.shift();
-  if (parts.length === 2 && parts[0] === 'library') parts.shift();
-  return parts.join('/').toLowerCase();
-}
+/** The repository an image reference names, short form (`docker.io/library/x:1` → `x`). */
+export const normalizeImageName = shortName;
 
-/** Whether two references name the same repository (`kubernetes-spring` == `docker.io/library/kubernetes-spring:1`). */
-export function sameImageName(a: string, b: string): boolean {
-  return normalizeImageName(a) === normalizeImageName(b);
-}
+/** Whether two references name the same repository. */
+export const sameImageName = sameRepository;
 
 /**
  * The repository ship builds into: the image a manifest already names (the first one, normalised),

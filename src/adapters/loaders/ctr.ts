@@ -11,6 +11,7 @@
 //   3. `ctr images ls -q 'target.digest==<d>' …` → every name that points at this image
 // If the wanted name is among them the node has it; if only other names are, a tag is enough.
 
+import { canonicalRef } from '../../core/image-ref.js';
 import { PassThrough, type Readable } from 'node:stream';
 import { ShipError, InterruptedError } from '../../errors.js';
 import type { LoadResult } from '../../pipeline/context.js';
@@ -47,35 +48,8 @@ export interface ImageRef {
 // ---------------------------------------------------------------------------------------------
 // Pure helpers: command data and output parsing.
 
-/**
- * Docker's short names as containerd stores them: `kubernetes-spring:ship-abc` →
- * `docker.io/library/kubernetes-spring:ship-abc`, `me/app` → `docker.io/me/app:latest`;
- * names with a registry host (a dot, a port or "localhost") keep it.
- */
-export function normalizeRef(ref: string): string {
-  let name = ref.trim();
-  let digest = '';
-  const at = name.indexOf('@');
-  if (at >= 0) {
-    digest = name.slice(at);
-    name = name.slice(0, at);
-  }
-  const slash = name.indexOf('/');
-  const first = slash < 0 ? '' : name.slice(0, slash);
-  const hasDomain = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase());
-  let domain = 'docker.io';
-  let path = name;
-  if (hasDomain) {
-    domain = first;
-    path = name.slice(slash + 1);
-  }
-  if (domain === 'index.docker.io') domain = 'docker.io';
-  if (domain === 'docker.io' && !path.includes('/')) path = 'library/' + path;
-  const lastSlash = path.lastIndexOf('/');
-  const hasTag = path.indexOf(':', lastSlash + 1) >= 0;
-  if (!hasTag && !digest) path += ':latest';
-  return `${domain}/${path}${digest}`;
-}
+/** Docker's short names as containerd stores them (`x:1` → `docker.io/library/x:1`). */
+export const normalizeRef = canonicalRef;
 
 export function imageId(id: string): string {
   const hex = id.startsWith('sha256:') ? id.slice(7) : id;
