@@ -1,0 +1,325 @@
+// The rest of a pod's life through the built CLI against the real test cluster: render (with and
+// without a cluster), --replicas, the `ship dev` inner loop (edit → same URL serves the change; a
+// broken build keeps the last good pod serving; Ctrl-C; --cleanup) and --registry with a real
+// registry on loopback that the cluster's containerd pulls from.
+
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { KUBECONFIG, LOAD, cli, copyProject, deleteNamespace, kubectl, newNamespace, repo, shipEnv, shipOnce, stepStatus, type JsonEvent } from './helpers.js';
+
+/** The v1.34 kubectl the test cluster was built with (server-side dry-run of the exact version). */
+const KUBECTL = '/var/cache/ship-cluster/kubectl';
+const GREETING = /static final String GREETING = .*\n/;
+
+function ship(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
+  return execa(process.execPath, [cli, ...args], { env: opts.env ?? shipEnv(), reject: false, timeout: opts.timeout ?? 600_000 });
+}
+
+async function get(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  return { status: r.status, body: await r.text() };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether something still listens on 127.0.0.1:port (binding it fails). */
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 1000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** GET / through the URL, or undefined when nothing answers (a pod being replaced). */
+async function greeting(url: string): Promise<string | undefined> {
+  try {
+    const r = await get(url + '/', 5000);
+    return r.status === 200 ? r.body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function podsJson(ns: string, selector = 'app.kubernetes.io/managed-by=ship') {
+  return kubectl(['get', 'pods', '-n', ns, '-l', selector, '-o', 'json']).then((r) => JSON.parse(r.stdout).items as any[]);
+}
+
+const isReady = (p: any) => Boolean(p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+
+function setGreeting(dir: string, line: string): void {
+  const main = join(dir, 'src/main/java/gradleapp/Main.java');
+  const text = readFileSync(main, 'utf8');
+  expect(text).toMatch(GREETING);
+  writeFileSync(main, text.replace(GREETING, line + '\n'));
+}
+
+/** `ship dev` as a developer runs it: a child process whose events and stderr are collected as they come. */
+function startDev(args: string[]) {
+  const child: ResultPromise = execa(process.execPath, [cli, 'dev', ...args, '--json'], { env: shipEnv(), reject: false, timeout: 900_000 });
+  const events: JsonEvent[] = [];
+  let stderr = '';
+  let buf = '';
+  let exited: number | undefined;
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line.trim()) events.push(JSON.parse(line) as JsonEvent);
+    }
+  });
+  const done = child.then((r) => (exited = r.exitCode ?? -1));
+  return {
+    events,
+    stderr: () => stderr,
+    /** The first event from index `from` on that matches, waiting for it (fails if ship exits first). */
+    async next(match: (e: JsonEvent) => boolean, from: number, timeoutMs: number): Promise<JsonEvent> {
+      return waitUntil(
+        'a ship dev event',
+        async () => {
+          const e = events.slice(from).find(match);
+          if (e) return e;
+          if (exited !== undefined) throw new Error(`ship dev exited ${exited}:\n${stderr}`);
+          return undefined;
+        },
+        timeoutMs,
+        200,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}\n--- stderr (last 4000 chars):\n${stderr.slice(-4000)}`);
+      });
+    },
+    async stop(): Promise<number> {
+      if (exited === undefined) child.kill('SIGINT');
+      return done;
+    },
+    get running() {
+      return exited === undefined;
+    },
+  };
+}
+
+describe('ship render', () => {
+  let ns: string;
+  const app = copyProject('test/fixtures/gradle-app');
+  beforeAll(async () => {
+    ns = await newNamespace('e2e-render');
+  });
+  afterAll(async () => {
+    await deleteNamespace(ns);
+    app.remove();
+  });
+
+  it('--tag renders with neither a cluster nor Docker: the tagged image, IfNotPresent and ship\'s labels', async () => {
+    const r = await ship(['render', app.dir, '--tag', 't1'], { env: shipEnv({ KUBECONFIG: '/nonexistent', DOCKER_HOST: 'unix:///nonexistent/docker.sock' }) });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS());
+    expect(docs).toHaveLength(1);
+    const pod = docs[0];
+    expect(pod).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gradle-app' } });
+    expect(pod.metadata.labels).toMatchObject({ app: 'gradle-app', 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': 'gradle-app' });
+    expect(pod.spec.containers).toHaveLength(1);
+    expect(pod.spec.containers[0]).toMatchObject({ name: 'gradle-app', image: 'gradle-app:t1', imagePullPolicy: 'IfNotPresent' });
+  });
+
+  it('without --tag (Docker for the tag) the output applies cleanly with kubectl apply --server-side --dry-run=server', async () => {
+    const r = await ship(['render', app.dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const pod = parseAllDocuments(r.stdout)[0].toJS();
+    expect(pod.spec.containers[0].image).toMatch(/^gradle-app:ship-[0-9a-f]{12}$/);
+    const dry = await execa(KUBECTL, ['apply', '--server-side', '--dry-run=server', '-n', ns, '-f', '-'], { env: { ...process.env, KUBECONFIG }, input: r.stdout, reject: false });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^pod\/gradle-app serverside-applied \(server dry run\)$/m);
+    // A dry run: nothing was created.
+    expect(await podsJson(ns, 'app.kubernetes.io/name=gradle-app')).toEqual([]);
+  });
+});
+
+describe('--replicas 3 with the fixture\'s Pod manifest', () => {
+  let ns: string;
+  const app = copyProject('test/fixtures/gradle-app');
+  beforeAll(async () => {
+    ns = await newNamespace('e2e-replicas');
+  });
+  afterAll(async () => {
+    await deleteNamespace(ns);
+    app.remove();
+  });
+
+  it('three Ready pods gradle-app-1..3, forwarded and answering; ship status --json lists them', async () => {
+    const r = await shipOnce([app.dir, '--load', LOAD, '-n', ns, '--port', '0', '--replicas', '3']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(stepStatus(r.events, 'wait')).toBe('done');
+    expect(stepStatus(r.events, 'forward')).toBe('done');
+    expect(stepStatus(r.events, 'smoke')).toBe('done');
+    expect(r.events.find((e) => e.type === 'summary')?.status).toBe(200);
+    const pods = await podsJson(ns);
+    expect(pods.map((p) => p.metadata.name).sort()).toEqual(['gradle-app-1', 'gradle-app-2', 'gradle-app-3']);
+    for (const p of pods) {
+      expect(isReady(p), p.metadata.name).toBe(true);
+      expect(p.spec.containers[0].image).toMatch(/^gradle-app:ship-[0-9a-f]{12}$/);
+    }
+
+    const status = await ship(['status', app.dir, '-n', ns, '--json']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    const ev = JSON.parse(status.stdout.trim().split('\n')[0]);
+    expect(ev).toMatchObject({ type: 'status', app: 'gradle-app', namespace: ns });
+    expect(ev.pods.map((p: any) => p.name).sort()).toEqual(['gradle-app-1', 'gradle-app-2', 'gradle-app-3']);
+    for (const p of ev.pods) expect(p).toMatchObject({ ready: '1/1', status: 'Running', podReady: true });
+  });
+});
+
+describe('ship dev: the inner loop', () => {
+  let ns: string;
+  const app = copyProject('test/fixtures/gradle-app');
+  let dev: ReturnType<typeof startDev> | undefined;
+  let url = '';
+  let v2Pod = '';
+  beforeAll(async () => {
+    ns = await newNamespace('e2e-dev');
+  });
+  afterAll(async () => {
+    if (dev?.running) await dev.stop();
+    await deleteNamespace(ns);
+    app.remove();
+  });
+
+  it('deploys and serves v1 on the URL of its first summary', async () => {
+    dev = startDev([app.dir, '-n', ns, '--load', LOAD, '--port', '0']);
+    const summary = await dev.next((e) => e.type === 'summary', 0, 600_000);
+    url = summary.url as string;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await get(url + '/')).body).toBe('hello from gradle-app v1');
+  });
+
+  it('an edited source is rebuilt, redeployed and served on the same URL within 90 s', async () => {
+    const from = dev!.events.length;
+    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v2";');
+    const started = Date.now();
+    await waitUntil('v2 on the same URL', async () => (await greeting(url)) === 'hello from gradle-app v2', 90_000);
+    expect(Date.now() - started).toBeLessThan(90_000);
+    // It was a real rebuild, not a cached image.
+    expect(dev!.events.slice(from).some((e) => e.type === 'step' && e.step === 'build' && e.status === 'done')).toBe(true);
+    const summary = await dev!.next((e) => e.type === 'summary', from, 30_000);
+    expect(summary.url).toBe(url);
+    const pods = await podsJson(ns);
+    expect(pods).toHaveLength(1);
+    v2Pod = pods[0].metadata.uid;
+  });
+
+  it('a broken source: the failed build is reported, the v2 pod keeps serving on the same URL', async () => {
+    const from = dev!.events.length;
+    const stderrFrom = dev!.stderr().length;
+    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v2-broken"'); // no semicolon
+    const failed = await dev!.next((e) => e.type === 'step' && e.status === 'fail', from, 120_000);
+    expect(failed).toMatchObject({ step: 'build', code: 'build' });
+    await waitUntil('the warning on stderr', async () => /warning: .*failed: .*gradlew clean build failed/.test(dev!.stderr().slice(stderrFrom)), 10_000, 200);
+    expect(dev!.stderr().slice(stderrFrom)).toMatch(/error: ';' expected/);
+    expect(dev!.stderr().slice(stderrFrom)).toMatch(/last good deploy keeps serving/i);
+    // Nothing was applied after the failure, the same pod serves v2.
+    expect(dev!.events.slice(from).some((e) => e.type === 'step' && e.step === 'apply')).toBe(false);
+    for (let i = 0; i < 5; i++) {
+      expect((await get(url + '/')).body).toBe('hello from gradle-app v2');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const pods = await podsJson(ns);
+    expect(pods.map((p) => p.metadata.uid)).toEqual([v2Pod]);
+    expect(dev!.running).toBe(true);
+  });
+
+  it('fixed again (v3): served on the same URL', async () => {
+    const from = dev!.events.length;
+    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v3";');
+    await waitUntil('v3 on the same URL', async () => (await greeting(url)) === 'hello from gradle-app v3', 90_000);
+    const summary = await dev!.next((e) => e.type === 'summary', from, 30_000);
+    expect(summary.url).toBe(url);
+  });
+
+  it('Ctrl-C: exit 0 and the port is free; the pod stays (no --cleanup)', async () => {
+    const port = Number(new URL(url).port);
+    expect(await portIsFree(port)).toBe(false);
+    expect(await dev!.stop()).toBe(0);
+    expect(await portIsFree(port)).toBe(true);
+    await expect(get(url + '/', 3000)).rejects.toThrow();
+    const pods = await podsJson(ns);
+    expect(pods).toHaveLength(1);
+    expect(isReady(pods[0])).toBe(true);
+  });
+
+  it('--cleanup: a second run, Ctrl-C deletes the pods it deployed', async () => {
+    const again = startDev([app.dir, '-n', ns, '--load', LOAD, '--port', '0', '--cleanup']);
+    dev = again;
+    const summary = await again.next((e) => e.type === 'summary', 0, 600_000);
+    expect((await get((summary.url as string) + '/')).body).toBe('hello from gradle-app v3');
+    expect(await podsJson(ns)).toHaveLength(1);
+    expect(await again.stop()).toBe(0);
+    expect(again.stderr()).toMatch(/cleanup: .*deleted from namespace/);
+    expect(await podsJson(ns)).toEqual([]);
+  });
+});
+
+describe('--registry: push to a real registry on loopback, the cluster pulls from it', () => {
+  let ns: string;
+  let regDir = '';
+  let port = 0;
+  const app = copyProject('test/fixtures/gradle-app');
+  const scripts = join(repo, 'test/docker/registry');
+  beforeAll(async () => {
+    ns = await newNamespace('e2e-registry');
+    regDir = mkdtempSync(join(tmpdir(), 'ship-e2e-registry-'));
+    port = await freePort();
+    await execa('bash', [join(scripts, 'start.sh'), regDir, String(port)]);
+  });
+  afterAll(async () => {
+    if (regDir && existsSync(regDir)) {
+      await execa('bash', [join(scripts, 'stop.sh'), regDir], { reject: false });
+      rmSync(regDir, { recursive: true, force: true });
+    }
+    await deleteNamespace(ns);
+    app.remove();
+  });
+
+  it('ship --allow-context ship-local --registry 127.0.0.1:PORT: pushed, and the pod runs the pushed name', async () => {
+    const registry = `127.0.0.1:${port}`;
+    const r = await shipOnce([app.dir, '--allow-context', 'ship-local', '--registry', registry, '-n', ns, '--port', '0']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(stepStatus(r.events, 'load')).toBe('done');
+    expect(stepStatus(r.events, 'smoke')).toBe('done');
+    const pods = await podsJson(ns);
+    expect(pods).toHaveLength(1);
+    const image: string = pods[0].spec.containers[0].image;
+    const m = new RegExp(`^127\\.0\\.0\\.1:${port}/gradle-app:(ship-[0-9a-f]{12})$`).exec(image);
+    expect(m, image).not.toBeNull();
+    expect(isReady(pods[0])).toBe(true);
+    const tags = (await (await fetch(`http://${registry}/v2/gradle-app/tags/list`)).json()) as { tags: string[] | null };
+    expect(tags.tags).toContain(m![1]);
+    // The node pulled it from the registry (the containerd image name is the pushed one).
+    expect(pods[0].status.containerStatuses[0].image).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port}/gradle-app:${m![1]}$`));
+  });
+});
