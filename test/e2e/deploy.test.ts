@@ -143,7 +143,7 @@ describe('real failures, diagnosed in plain words well before the deadline', () 
     expect(r.exitCode).toBe(12);
     expect(r.stderr).toMatch(/registry\.invalid\/nope\/sidecar:1\.0/);
     expect(r.stderr).toMatch(/did not build/i);
-    const pod = JSON.parse((await kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=ship', '-o', 'json'])).stdout).items[0];
+    const pod = JSON.parse((await kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=ship', '-o', 'json', '--show-managed-fields'])).stdout).items[0];
     const sidecar = pod.spec.containers.find((c: any) => c.image.startsWith('registry.invalid'));
     expect(sidecar.image).toBe('registry.invalid/nope/sidecar:1.0');
     // ship's apply owns no pull policy on the sidecar (server-side apply records what each manager set).

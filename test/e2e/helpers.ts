@@ -2,7 +2,7 @@
 // ship CLI driven as a user would, and throwaway copies of the fixture apps.
 
 import { execa, type ResultPromise } from 'execa';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -42,6 +42,8 @@ export async function deleteNamespace(ns: string): Promise<void> {
 export function copyProject(rel: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'ship-e2e-'));
   cpSync(join(repo, rel), dir, { recursive: true, filter: (src) => !/\/(build|target|\.gradle)(\/|$)/.test(src.slice(join(repo, rel).length)) });
+  // A file of its own makes this copy's sources, and so its image tag, new: the first run really builds.
+  writeFileSync(join(dir, '.e2e-copy'), `${dir} ${Date.now()}\n`);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
