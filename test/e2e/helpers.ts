@@ -62,7 +62,7 @@ export function parseEvents(stdout: string): JsonEvent[] {
 /** Runs ship to completion (CI-style: --detach) and returns exit code, output and JSON events. */
 export async function shipOnce(args: string[], env = shipEnv()) {
   const started = Date.now();
-  const r = await execa(process.execPath, [cli, ...args, '--json', '--detach'], { env, reject: false, timeout: 900_000 });
+  const r = await execa(process.execPath, [cli, ...args, '--json', '--detach'], { env, extendEnv: false, reject: false, timeout: 900_000 });
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, events: parseEvents(r.stdout), ms: Date.now() - started };
 }
 
@@ -71,7 +71,7 @@ export async function shipOnce(args: string[], env = shipEnv()) {
  * arrives, with the URL. stop() sends Ctrl-C (SIGINT) and returns the exit code.
  */
 export async function shipHolding(args: string[], env = shipEnv()) {
-  const child: ResultPromise = execa(process.execPath, [cli, ...args, '--json'], { env, reject: false, buffer: true, timeout: 900_000 });
+  const child: ResultPromise = execa(process.execPath, [cli, ...args, '--json'], { env, extendEnv: false, reject: false, buffer: true, timeout: 900_000 });
   const events: JsonEvent[] = [];
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
