@@ -97,11 +97,11 @@ describe('applyObjects on the test cluster', () => {
     expect(pod.spec!.containers[0]!.ports![0]!.containerPort).toBe(9090);
   });
 
-  it('changes only the image in place (configured, same Pod)', async () => {
+  it('replaces the Pod when only its image changes (no in-place swap: the old container would keep answering)', async () => {
     const before = await uid();
-    expect(await applyObjects(kube, render(9090, BUSYBOX), { namespace: ns })).toMatchObject([{ result: 'configured' }]);
+    expect(await applyObjects(kube, render(9090, BUSYBOX), { namespace: ns })).toMatchObject([{ result: 'recreated' }]);
     const pod = await kube.core.readNamespacedPod({ name: 'apply-e2e', namespace: ns });
-    expect(pod.metadata!.uid).toBe(before);
+    expect(pod.metadata!.uid).not.toBe(before);
     expect(pod.spec!.containers[0]!.image).toBe('ship.local/busybox:1.35');
   });
 
