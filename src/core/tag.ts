@@ -104,17 +104,19 @@ export const normalizeImageName = shortName;
 export const sameImageName = sameRepository;
 
 /**
- * The repository ship builds into: the image a manifest already names (the first one, normalised),
- * else rootProject.name, the Maven artifactId or the directory name, made a valid repository name.
+ * The repository ship builds into: the image the manifests use for the app, when it is clear which
+ * one that is — the one named like the project (any registry, path or tag), or the only image the
+ * manifests use at all — else rootProject.name, the Maven artifactId or the directory name, made a
+ * valid repository name. Of several images none named like the project, none is taken (not even the
+ * first): it may be a sidecar's or an init container's, which ship must never replace with the app.
  */
 export function imageNameFor(input: { manifestImages?: string[]; rootProjectName?: string; artifactId?: string; dirName: string }): string {
-  const fromManifest = input.manifestImages?.map((i) => normalizeImageName(i)).find((n) => n !== '');
-  if (fromManifest) return fromManifest;
-  for (const candidate of [input.rootProjectName, input.artifactId, input.dirName]) {
-    const name = toRepositoryName(candidate ?? '');
-    if (name) return name;
-  }
-  return 'app';
+  const candidates = [input.rootProjectName, input.artifactId, input.dirName].map((c) => toRepositoryName(c ?? '')).filter((n) => n !== '');
+  const images = [...new Set((input.manifestImages ?? []).map((i) => normalizeImageName(i)).filter((n) => n !== ''))];
+  const named = images.find((n) => candidates.includes(n.split('/').at(-1)!));
+  if (named) return named;
+  if (images.length === 1) return images[0]!;
+  return candidates[0] ?? 'app';
 }
 
 /** Lowercase; runs of anything but [a-z0-9] become one separator; no separator at either end. */
