@@ -13,7 +13,7 @@ cd "$repo"
 say() { printf '[example] %s\n' "$*" >&2; }
 
 [ -d node_modules ] || { say "installing npm dependencies (npm ci)"; npm ci --no-audit --no-fund >&2; }
-[ -f dist/cli.js ] && [ -z "$(find src -newer dist/cli.js -name '*.ts' -print -quit)" ] || { say "compiling ship (tsc)"; npx tsc -p tsconfig.json; }
+[ -f dist/cli.js ] && [ -z "$(find src -newer dist/cli.js -name '*.ts' -print -quit)" ] || { say "building ship (npm run build)"; npm run build --silent >&2; }
 
 # Docker: use the one that answers; on a bare Debian machine (root), install and start Debian's.
 if ! docker info >/dev/null 2>&1; then

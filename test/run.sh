@@ -9,8 +9,8 @@ phase() { printf '\n== %s ==\n' "$*"; }
 t0=$(date +%s)
 only=${SHIP_TEST_ONLY:-}
 
-phase "compile (tsc)"
-npx tsc -p tsconfig.json
+phase "type-check and bundle (npm run build)"
+npm run build --silent
 
 if [ -z "$only" ] || [ "$only" = unit ]; then
   phase "unit tests"
