@@ -30,6 +30,28 @@ export interface ProcessRunner {
   run(cmd: string, args: string[], opts: RunOptions): Promise<RunResult>;
 }
 
+/** Process groups of the commands running now; whatever is left when ship exits is killed with them. */
+const liveGroups = new Set<number>();
+let exitHook = false;
+
+/** Signals the child's whole process group: a build's grandchildren (a shell's `sleep`, forked JVMs) too. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (!exitHook) {
+    exitHook = true;
+    // A second Ctrl-C exits at once, without waiting for the cleanups: no child may outlive ship.
+    process.once('exit', () => liveGroups.forEach((g) => killGroup(g, 'SIGKILL')));
+  }
+}
+
 export const execaRunner: ProcessRunner = {
   async run(cmd, args, opts) {
     const keep = opts.keepLines ?? 60;
@@ -41,6 +63,10 @@ export const execaRunner: ProcessRunner = {
       extendEnv: opts.env === undefined,
       cancelSignal: opts.signal,
       forceKillAfterDelay: 3000,
+      // Its own process group, so an abort stops everything the command started: killing only the
+      // direct child (a wrapper script) left its children running, holding the output pipe open, and
+      // ship waited for them.
+      detached: true,
       reject: false,
       all: true,
       buffer: { stdout: true, stderr: false, all: false },
@@ -52,12 +78,32 @@ export const execaRunner: ProcessRunner = {
             { stdin: ['pipe', opts.input as unknown as import('node:stream').Readable] as ['pipe', import('node:stream').Readable] }
           : { stdin: 'ignore' as const }),
     });
-    for await (const line of proc.iterable({ from: 'all' })) {
-      tail.push(line);
-      if (tail.length > keep) tail.shift();
-      opts.onLine?.(line);
+    const pid = proc.pid;
+    const onAbort = () => {
+      if (pid === undefined) return;
+      killGroup(pid, 'SIGTERM');
+      // What ignores SIGTERM gets SIGKILL; until then the exit hook covers a quick exit of ship.
+      setTimeout(() => {
+        killGroup(pid, 'SIGKILL');
+        liveGroups.delete(pid);
+      }, 3000).unref();
+    };
+    if (pid !== undefined) trackGroup(pid);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) onAbort();
+    let result: Awaited<typeof proc>;
+    try {
+      for await (const line of proc.iterable({ from: 'all' })) {
+        tail.push(line);
+        if (tail.length > keep) tail.shift();
+        opts.onLine?.(line);
+      }
+      result = await proc;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      // Ended by itself: what it left running on purpose (a build daemon) is not ship's to stop.
+      if (pid !== undefined && !opts.signal?.aborted) liveGroups.delete(pid);
     }
-    const result = await proc;
     if (opts.signal?.aborted) throw new InterruptedError();
     stdout = typeof result.stdout === 'string' ? result.stdout : '';
     const code = (result as { code?: string }).code;
