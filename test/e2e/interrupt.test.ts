@@ -1,0 +1,178 @@
+// Ctrl-C at the steps where ship has something running: the build's child processes, the watch of
+// the wait step, the forward. ship must exit 130 promptly (0 once the deploy had finished and only
+// the forward was held), leave no process, port or temp dir of its own behind.
+
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOAD, cli, copyProject, deleteNamespace, newNamespace, parseEvents, repo, shipEnv, shipHolding, type JsonEvent } from './helpers.js';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/**
+ * ship's os.tmpdir(): a directory of this test's own, so that what ship leaves there is told apart
+ * from what the other tests running on this machine put in /tmp at the same time.
+ */
+const shipTmp = mkdtempSync(join(tmpdir(), 'interrupt-tmpdir-'));
+cleanups.push(() => rmSync(shipTmp, { recursive: true, force: true }));
+const env = () => shipEnv({ TMPDIR: shipTmp });
+
+function shipTempDirs(): string[] {
+  return readdirSync(shipTmp).filter((n) => n.startsWith('ship-'));
+}
+
+/** Starts ship as a developer does (holding the forward, not CI), with its JSON events as they come. */
+function startShip(args: string[]) {
+  const child: ResultPromise = execa(process.execPath, [cli, ...args, '--json'], { env: env(), extendEnv: false, reject: false, timeout: 600_000 });
+  const events: JsonEvent[] = [];
+  let stderr = '';
+  let buf = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line.trim()) events.push(...parseEvents(line));
+    }
+  });
+  let exited = false;
+  void child.then(() => (exited = true));
+  return {
+    events,
+    stderr: () => stderr,
+    /** Resolves when an event matching `pred` has arrived; fails if ship exits first. */
+    async until(pred: (e: JsonEvent) => boolean, timeoutMs = 300_000): Promise<JsonEvent> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const e = events.find(pred);
+        if (e) return e;
+        if (exited) throw new Error(`ship exited before the expected event:\n${stderr}`);
+        if (Date.now() > deadline) throw new Error(`no such event within ${timeoutMs} ms:\n${stderr}`);
+        await sleep(100);
+      }
+    },
+    /** Ctrl-C; resolves with the exit code and how long ship took to exit after it. */
+    async interrupt(): Promise<{ exitCode: number; ms: number }> {
+      const sent = Date.now();
+      child.kill('SIGINT');
+      const r = await child;
+      return { exitCode: r.exitCode ?? -1, ms: Date.now() - sent };
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isStep(step: string, status: string) {
+  return (e: JsonEvent) => e.type === 'step' && e.step === step && e.status === status;
+}
+
+/** Processes whose command line mentions `marker` or whose working directory is inside `dir`. */
+function processesOf(marker: string, dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      if (cmdline === '') continue; // a zombie: already dead, waiting to be reaped
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (cmdline.includes(marker) || cwd === dir || cwd.startsWith(dir + '/')) found.push(`${pid} ${cmdline} (cwd ${cwd})`);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+function refused(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve('connected')));
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+function lastResult(events: JsonEvent[]): JsonEvent | undefined {
+  return events.at(-1)?.type === 'result' ? events.at(-1) : undefined;
+}
+
+describe('Ctrl-C', () => {
+  let ns: string;
+  beforeAll(async () => {
+    ns = await newNamespace('e2e-int');
+    cleanups.push(() => deleteNamespace(ns));
+  });
+
+  it('during the build: exit 130 at once, and no process of the build is left', async () => {
+    const app = copyProject('test/fixtures/gradle-app');
+    cleanups.push(app.remove);
+    // The build first sleeps (a duration unique to this run, so its process can be found), then builds.
+    const marker = `sleep 30.${process.pid}${Date.now() % 100000}`;
+    writeFileSync(join(app.dir, 'gradlew'), `#!/bin/sh\n# interrupt test: a slow build, Ctrl-C arrives while it sleeps\n${marker}\nexec gradle "$@"\n`, { mode: 0o755 });
+    const ship = startShip([app.dir, '--load', LOAD, '-n', ns, '--port', '0']);
+    await ship.until(isStep('build', 'start'));
+    for (let i = 0; i < 100 && processesOf(marker, app.dir).length < 2; i++) await sleep(100);
+    // Both are there before Ctrl-C (the wrapper script and its sleep): the check below can fail.
+    expect(processesOf(marker, app.dir).length, 'the build is not running').toBeGreaterThanOrEqual(2);
+
+    const { exitCode, ms } = await ship.interrupt();
+    expect(exitCode, ship.stderr()).toBe(130);
+    expect(ms).toBeLessThan(10_000);
+    expect(lastResult(ship.events)).toMatchObject({ ok: false, exitCode: 130 });
+    expect(ship.events.find(isStep('build', 'fail'))).toMatchObject({ code: 'interrupted' });
+    expect(ship.events.some(isStep('image', 'start'))).toBe(false);
+    await sleep(3000);
+    expect(processesOf(marker, app.dir)).toEqual([]);
+    expect((await execa('pgrep', ['-f', marker], { reject: false })).stdout).toBe('');
+    expect(shipTempDirs()).toEqual([]);
+  });
+
+  describe('after the build', () => {
+    let app: string;
+    beforeAll(() => {
+      const p = copyProject('test/fixtures/gradle-app');
+      cleanups.push(p.remove);
+      app = p.dir;
+    });
+
+    it('during the wait for Ready: exit 130 promptly, the watch stopped', async () => {
+      const waitNs = await newNamespace('e2e-int-wait');
+      cleanups.push(() => deleteNamespace(waitNs));
+      const ship = startShip([app, '--load', LOAD, '-n', waitNs, '--port', '0', '--manifest', join(repo, 'test/fixtures/manifests/never-ready-pod.yaml')]);
+      await ship.until(isStep('wait', 'start'));
+      await sleep(3000); // the watch is established and the pod is running, not Ready
+      expect(ship.events.some(isStep('wait', 'fail'))).toBe(false);
+
+      const { exitCode, ms } = await ship.interrupt();
+      expect(exitCode, ship.stderr()).toBe(130);
+      // The process only exits once nothing (no watch, no timer, no socket) keeps it alive.
+      expect(ms).toBeLessThan(5_000);
+      expect(lastResult(ship.events)).toMatchObject({ ok: false, exitCode: 130 });
+      expect(ship.events.find(isStep('wait', 'fail'))).toMatchObject({ code: 'interrupted' });
+      expect(shipTempDirs()).toEqual([]);
+    });
+
+    it('while the forward is held after a successful deploy: exit 0 and the local port is free again', async () => {
+      const ship = await shipHolding([app, '--load', LOAD, '-n', ns, '--port', '0'], env());
+      const port = Number(new URL(ship.url).port);
+      const r = await fetch(ship.url + '/', { signal: AbortSignal.timeout(30_000) });
+      expect(r.status).toBe(200);
+      expect(await refused(port)).toBe('connected');
+
+      const started = Date.now();
+      expect(await ship.stop()).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await refused(port)).toBe('ECONNREFUSED');
+      expect(ship.stderr()).toMatch(/Stopped the forward/);
+      expect(shipTempDirs()).toEqual([]);
+    });
+  });
+});
