@@ -14,7 +14,8 @@ export async function runDevCommand(dir: string, flags: RawFlags & { cleanup?: b
   const { followAppLogs } = await import('./logs.js');
   const { deleteApp } = await import('./delete.js');
   await dev(ctx, { interactive: false }, {
-    followLogs: (c) => followAppLogs(c),
+    // From sinceMs on (after a failed run: where the stream stopped), else since the last apply.
+    followLogs: (c, sinceMs) => followAppLogs(sinceMs === undefined ? c : { ...c, appliedAt: sinceMs }),
     cleanup: flags.cleanup ? (c) => deleteApp(c) : undefined,
   });
   return 0;

@@ -4,27 +4,42 @@
 // apply had already replaced it (a Pod cannot be updated in place; a Deployment rolls over and
 // keeps the old pod until the new one is Ready). Ctrl-C stops everything.
 
-import { watch, type FSWatcher } from 'node:fs';
-import { relative, sep } from 'node:path';
-import { isShipError } from '../errors.js';
+import type { ListrTask } from 'listr2';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { watchSources, type SourceWatcher } from '../adapters/source-watch.js';
+import { InterruptedError, isShipError } from '../errors.js';
 import { upSteps } from './up.js';
 import { runCleanups, runSteps, type RenderChoice } from './run.js';
 import { printSummary } from './summary.js';
 import type { ShipContext } from './context.js';
 
-/** Paths whose changes never trigger a rebuild: build output, VCS, editors' scratch files. */
-const IGNORED = /(^|\/)(build|target|out|bin|\.gradle|\.git|\.idea|\.vscode|node_modules)(\/|$)|(~|\.swp|\.swx|\.tmp|#)$/;
+/** Build output directories: ignored outside the sources (a Java package may well be called `build`). */
+const OUTPUT_DIRS = new Set(['build', 'target', 'out', 'bin']);
+/** Tools' own directories, ignored anywhere. */
+const TOOL_DIRS = new Set(['.gradle', '.git', '.idea', '.vscode', 'node_modules']);
+/** Editors' scratch files: backups, swap files, lock files, vim's write probe, JetBrains' safe-write copies. */
+const SCRATCH = /(~|\.sw[a-px]|\.tmp|#|___jb_(tmp|old)___)$|^\.#|^4913$/;
 
+/** Whether a change to `file` (absolute, or relative to projectDir) should trigger a rebuild. */
 export function isSourceChange(projectDir: string, file: string): boolean {
-  const rel = relative(projectDir, file).split(sep).join('/');
-  return rel !== '' && !rel.startsWith('..') && !IGNORED.test(rel);
+  const rel = relative(projectDir, resolve(projectDir, file)).split(sep).join('/');
+  if (rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel)) return false;
+  const parts = rel.split('/');
+  if (SCRATCH.test(parts.at(-1)!)) return false;
+  let inSources = false;
+  for (const part of parts) {
+    if (TOOL_DIRS.has(part)) return false;
+    if (!inSources && OUTPUT_DIRS.has(part)) return false;
+    if (part === 'src') inSources = true;
+  }
+  return true;
 }
 
-/** Calls `fire` once changes have been quiet for `ms`. */
-export function debounce(ms: number, fire: (files: string[]) => void): (file: string) => void {
+/** Calls `fire` once changes have been quiet for `ms`; `cancel()` drops what is pending. */
+export function debounce(ms: number, fire: (files: string[]) => void): ((file: string) => void) & { cancel(): void } {
   let timer: NodeJS.Timeout | undefined;
   let files = new Set<string>();
-  return (file) => {
+  const onChange = (file: string) => {
     files.add(file);
     clearTimeout(timer);
     timer = setTimeout(() => {
@@ -33,73 +48,135 @@ export function debounce(ms: number, fire: (files: string[]) => void): (file: st
       fire(batch);
     }, ms);
   };
+  return Object.assign(onChange, {
+    cancel() {
+      clearTimeout(timer);
+      files = new Set();
+    },
+  });
 }
 
 export interface DevHooks {
-  /** Streams the app's logs until the returned stop is called (between deploys). */
-  followLogs?: (ctx: ShipContext) => Promise<() => Promise<void>>;
+  /**
+   * Streams the app's logs until the returned stop is called (between deploys): lines from
+   * `sinceMs` on when given, else since the last apply.
+   */
+  followLogs?: (ctx: ShipContext, sinceMs?: number) => Promise<() => Promise<void>>;
   /** Deletes what was deployed (--cleanup). */
   cleanup?: (ctx: ShipContext) => Promise<void>;
+  /** The steps of one run (default: ship's deploy steps; `forward: false` once the forward is open). */
+  steps?: (opts: { forward: boolean }) => ListrTask<ShipContext>[];
+}
+
+/** A first run that fails in the check step cannot be fixed by editing the sources (Docker, kubeconfig, cluster, port). */
+function endsTheLoop(e: unknown, failedStep: string | undefined): boolean {
+  return failedStep === 'check' && !(isShipError(e) && e.code === 'project');
 }
 
 export async function dev(ctx: ShipContext, render: RenderChoice, hooks: DevHooks = {}, debounceMs = 500): Promise<void> {
   let stopLogs: (() => Promise<void>) | undefined;
-  let watcher: FSWatcher | undefined;
+  let logsStoppedAt: number | undefined;
+  let watcher: SourceWatcher | undefined;
   let deployed = false;
+  let appliedSomething = false;
+  let interruptedMidRun = false;
+  let stopped = false;
+
+  const pauseLogs = async () => {
+    const stop = stopLogs;
+    stopLogs = undefined;
+    if (stop) {
+      logsStoppedAt = Date.now();
+      await stop();
+    }
+  };
+
   const once = async (n: number) => {
     resetRun(ctx);
     // The forward is opened by the first successful run and then kept: it follows new pods.
-    const steps = upSteps({ forward: !ctx.forward });
+    const steps = (hooks.steps ?? upSteps)({ forward: !ctx.forward });
     try {
       await runSteps(ctx, steps, render);
+      appliedSomething = true;
       printSummary(ctx);
       deployed = true;
+      ctx.out.event({ type: 'dev-run', run: n, ok: true, url: ctx.forward?.url, image: ctx.image?.ref, pods: ctx.readyPods });
       if (hooks.followLogs) stopLogs = await hooks.followLogs(ctx);
     } catch (e) {
-      if (ctx.signal.aborted) return;
+      appliedSomething ||= Boolean(ctx.applied?.length);
+      if (ctx.signal.aborted) {
+        interruptedMidRun = true;
+        return;
+      }
+      const failedStep = ctx.timings.find((t) => t.status === 'failed')?.step;
+      if (n === 1 && endsTheLoop(e, failedStep)) throw e;
       const why = isShipError(e) ? `${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}` : String(e);
       ctx.out.warn(`run ${n} failed: ${why}`);
       for (const d of isShipError(e) ? e.details : []) ctx.out.info('  ' + d);
       ctx.out.info(deployed ? 'The last good deploy keeps serving. Fix the sources; ship redeploys on save.' : 'Fix the sources; ship redeploys on save.');
+      ctx.out.event({
+        type: 'dev-run',
+        run: n,
+        ok: false,
+        step: failedStep,
+        ...(isShipError(e) ? { code: e.code, exitCode: e.exitCode, error: e.message, hint: e.hint } : { code: 'internal', exitCode: 1, error: String(e) }),
+      });
+      // Between deploys the logs stream again: the pod that is there now (the last good one, or
+      // the new one that failed) from where the stream stopped.
+      if (deployed && hooks.followLogs) stopLogs = await hooks.followLogs(ctx, logsStoppedAt);
     }
   };
-  try {
-    await once(1);
-    let run = 1;
-    let busy: Promise<void> = Promise.resolve();
-    let queued: string[] | undefined;
-    const trigger = (files: string[]) => {
-      if (queued) {
-        queued.push(...files);
-        return;
-      }
-      queued = files;
-      busy = busy.then(async () => {
+
+  let run = 1;
+  let queued: string[] | undefined;
+  let busy: Promise<void> = Promise.resolve();
+  const trigger = (files: string[]) => {
+    if (stopped) return;
+    if (queued) {
+      queued.push(...files);
+      return;
+    }
+    queued = files;
+    // Runs one after the other; a change during a run (the first one too) queues the next.
+    busy = busy
+      .catch(() => undefined)
+      .then(async () => {
         const batch = queued!;
         queued = undefined;
-        if (ctx.signal.aborted) return;
+        if (stopped || ctx.signal.aborted) return;
         run += 1;
         ctx.out.info(`\nchange: ${batch.slice(0, 3).map((f) => relative(ctx.opts.projectDir, f)).join(', ')}${batch.length > 3 ? ` and ${batch.length - 3} more` : ''} → redeploying`);
-        await stopLogs?.();
-        stopLogs = undefined;
+        await pauseLogs();
         await once(run);
       });
-    };
-    const onChange = debounce(debounceMs, trigger);
-    watcher = watch(ctx.opts.projectDir, { recursive: true, signal: ctx.signal }, (_event, name) => {
-      if (!name) return;
-      const file = `${ctx.opts.projectDir}/${name.toString()}`;
-      if (isSourceChange(ctx.opts.projectDir, file)) onChange(file);
+  };
+  const onChange = debounce(debounceMs, trigger);
+  try {
+    // Watching starts before the first deploy: an edit saved while it runs is not lost.
+    const root = ctx.opts.projectDir;
+    watcher = watchSources(root, {
+      signal: ctx.signal,
+      onChange: (file) => isSourceChange(root, file) && onChange(file),
+      skipDir: (rel) => !isSourceChange(root, join(root, rel)),
     });
-    watcher.on('error', () => undefined); // the AbortSignal closing the watcher reports an AbortError
-    ctx.out.info(`Watching ${ctx.opts.projectDir} for changes. Press Ctrl-C to stop.`);
+    busy = once(1);
+    await busy;
+    if (!ctx.signal.aborted) ctx.out.info(`Watching ${ctx.opts.projectDir} for changes. Press Ctrl-C to stop.`);
     await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })));
-    await busy.catch(() => undefined);
+    let last: Promise<void> | undefined;
+    while (last !== busy) {
+      last = busy;
+      await busy.catch(() => undefined);
+    }
+    // Ctrl-C before anything was ever deployed: the same exit as ship's (130).
+    if (interruptedMidRun && !deployed) throw new InterruptedError();
   } finally {
+    stopped = true;
+    onChange.cancel();
     watcher?.close();
-    await stopLogs?.();
+    await pauseLogs();
     await runCleanups(ctx);
-    if (hooks.cleanup && deployed) {
+    if (hooks.cleanup && appliedSomething) {
       ctx.out.info('--cleanup: deleting what ship deployed');
       await hooks.cleanup(ctx);
     }

@@ -242,6 +242,9 @@ describe('ship dev: the inner loop', () => {
     await waitUntil('the warning on stderr', async () => /warning: .*failed: .*gradlew clean build failed/.test(dev!.stderr().slice(stderrFrom)), 10_000, 200);
     expect(dev!.stderr().slice(stderrFrom)).toMatch(/error: ';' expected/);
     expect(dev!.stderr().slice(stderrFrom)).toMatch(/last good deploy keeps serving/i);
+    // The failed run is an event too, with the step and the exit code it would have had.
+    const run = await dev!.next((e) => e.type === 'dev-run' && e.ok === false, from, 10_000);
+    expect(run).toMatchObject({ step: 'build', code: 'build', exitCode: 4 });
     // Nothing was applied after the failure, the same pod serves v2.
     expect(dev!.events.slice(from).some((e) => e.type === 'step' && e.step === 'apply')).toBe(false);
     for (let i = 0; i < 5; i++) {
@@ -251,6 +254,8 @@ describe('ship dev: the inner loop', () => {
     const pods = await podsJson(ns);
     expect(pods.map((p) => p.metadata.uid)).toEqual([v2Pod]);
     expect(dev!.running).toBe(true);
+    // Between deploys the serving pod's logs stream again: the requests above show up.
+    await waitUntil('the v2 pod\'s log lines after the failed build', async () => /\[gradle-app\] GET \/ 200/.test(dev!.stderr().slice(stderrFrom)), 20_000, 200);
   });
 
   it('fixed again (v3): served on the same URL', async () => {
@@ -272,11 +277,17 @@ describe('ship dev: the inner loop', () => {
     expect(isReady(pods[0])).toBe(true);
   });
 
-  it('--cleanup: a second run, Ctrl-C deletes the pods it deployed', async () => {
+  it('--cleanup: a second run picks up an edit made during its first deploy; Ctrl-C deletes the pods it deployed', async () => {
+    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v4";');
     const again = startDev([app.dir, '-n', ns, '--load', LOAD, '--port', '0', '--cleanup']);
     dev = again;
+    // The jar (v4) is built; an edit now arrives while the first deploy is still going.
+    await again.next((e) => e.type === 'step' && e.step === 'image' && e.status === 'start', 0, 300_000);
+    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v5";');
     const summary = await again.next((e) => e.type === 'summary', 0, 600_000);
-    expect((await get((summary.url as string) + '/')).body).toBe('hello from gradle-app v3');
+    const devUrl = summary.url as string;
+    expect(await greeting(devUrl)).toMatch(/^hello from gradle-app v[45]$/);
+    await waitUntil('v5 after an edit made during the first deploy', async () => (await greeting(devUrl)) === 'hello from gradle-app v5', 90_000);
     expect(await podsJson(ns)).toHaveLength(1);
     expect(await again.stop()).toBe(0);
     expect(again.stderr()).toMatch(/cleanup: .*deleted from namespace/);
