@@ -21,7 +21,9 @@ afterAll(async () => {
  */
 const shipTmp = mkdtempSync(join(tmpdir(), 'interrupt-tmpdir-'));
 cleanups.push(() => rmSync(shipTmp, { recursive: true, force: true }));
-const env = () => shipEnv({ TMPDIR: shipTmp });
+/** Every process ship starts inherits this variable: what carries it after ship exited was left behind. */
+const MARK = `SHIP_INTERRUPT_TEST=${process.pid}-${Date.now()}`;
+const env = () => shipEnv({ TMPDIR: shipTmp, [MARK.split('=')[0]!]: MARK.split('=')[1]! });
 
 function shipTempDirs(): string[] {
   return readdirSync(shipTmp).filter((n) => n.startsWith('ship-'));
@@ -75,16 +77,21 @@ function isStep(step: string, status: string) {
   return (e: JsonEvent) => e.type === 'step' && e.step === step && e.status === status;
 }
 
-/** Processes whose command line mentions `marker` or whose working directory is inside `dir`. */
-function processesOf(marker: string, dir: string): string[] {
+/**
+ * Live processes started by ship (they carry MARK in their environment), or whose command line
+ * mentions `marker`, or whose working directory is inside `dir`.
+ */
+function leftovers(marker?: string, dir?: string): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     if (Number(pid) === process.pid) continue;
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
       if (cmdline === '') continue; // a zombie: already dead, waiting to be reaped
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      if (cmdline.includes(marker) || cwd === dir || cwd.startsWith(dir + '/')) found.push(`${pid} ${cmdline} (cwd ${cwd})`);
+      const inDir = dir !== undefined && (cwd === dir || cwd.startsWith(dir + '/'));
+      if (environ.includes(MARK) || (marker && cmdline.includes(marker)) || inDir) found.push(`${pid} ${cmdline} (cwd ${cwd})`);
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -119,9 +126,10 @@ describe('Ctrl-C', () => {
     writeFileSync(join(app.dir, 'gradlew'), `#!/bin/sh\n# interrupt test: a slow build, Ctrl-C arrives while it sleeps\n${marker}\nexec gradle "$@"\n`, { mode: 0o755 });
     const ship = startShip([app.dir, '--load', LOAD, '-n', ns, '--port', '0']);
     await ship.until(isStep('build', 'start'));
-    for (let i = 0; i < 100 && processesOf(marker, app.dir).length < 2; i++) await sleep(100);
+    for (let i = 0; i < 100 && leftovers(marker, app.dir).length < 2; i++) await sleep(100);
     // Both are there before Ctrl-C (the wrapper script and its sleep): the check below can fail.
-    expect(processesOf(marker, app.dir).length, 'the build is not running').toBeGreaterThanOrEqual(2);
+    expect(leftovers(marker, app.dir).length, 'the build is not running').toBeGreaterThanOrEqual(2);
+    expect(leftovers().length, 'the build does not carry the mark').toBeGreaterThanOrEqual(2);
 
     const { exitCode, ms } = await ship.interrupt();
     expect(exitCode, ship.stderr()).toBe(130);
@@ -130,8 +138,35 @@ describe('Ctrl-C', () => {
     expect(ship.events.find(isStep('build', 'fail'))).toMatchObject({ code: 'interrupted' });
     expect(ship.events.some(isStep('image', 'start'))).toBe(false);
     await sleep(3000);
-    expect(processesOf(marker, app.dir)).toEqual([]);
+    expect(leftovers(marker, app.dir)).toEqual([]);
     expect((await execa('pgrep', ['-f', marker], { reject: false })).stdout).toBe('');
+    expect(shipTempDirs()).toEqual([]);
+  });
+
+  it('during the image build: exit 130 at once, the build container removed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'interrupt-image-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const marker = `slow-image-${process.pid}-${Date.now()}`;
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ship.local/busybox:1\nRUN echo ${marker} && sleep 30\nCMD ["sleep", "3600"]\n`);
+    const containers = async () =>
+      (await execa('docker', ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Status}} {{.Command}}'])).stdout.split('\n').filter((l) => l.includes(marker));
+    const ship = startShip([dir, '--load', LOAD, '-n', ns, '--port', '0']);
+    await ship.until(isStep('image', 'start'));
+    for (let i = 0; i < 100 && (await containers()).length === 0; i++) await sleep(100);
+    expect(await containers(), 'the RUN is not running').toHaveLength(1);
+
+    const { exitCode, ms } = await ship.interrupt();
+    expect(exitCode, ship.stderr()).toBe(130);
+    expect(ms).toBeLessThan(10_000);
+    expect(lastResult(ship.events)).toMatchObject({ ok: false, exitCode: 130 });
+    expect(ship.events.find(isStep('image', 'fail'))).toMatchObject({ code: 'interrupted' });
+    let left = await containers();
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await sleep(200);
+      left = await containers();
+    }
+    expect(left).toEqual([]);
+    expect(leftovers()).toEqual([]);
     expect(shipTempDirs()).toEqual([]);
   });
 
@@ -141,6 +176,25 @@ describe('Ctrl-C', () => {
       const p = copyProject('test/fixtures/gradle-app');
       cleanups.push(p.remove);
       app = p.dir;
+    });
+
+    it('during the load into the cluster: exit 130 at once, no loader process left', async () => {
+      // A new file in the sources gives a new tag: the image has to be built and loaded again.
+      writeFileSync(join(app, '.interrupt-load'), `${Date.now()}\n`);
+      const ship = startShip([app, '--load', LOAD, '-n', ns, '--port', '0']);
+      await ship.until(isStep('load', 'start'));
+      // ctr, started by ship, is importing the image: the check after Ctrl-C can fail.
+      for (let i = 0; i < 100 && !leftovers().some((p) => / images import /.test(p)); i++) await sleep(50);
+      expect(leftovers().join('\n'), 'no ctr import running').toMatch(/ images import /);
+      const { exitCode, ms } = await ship.interrupt();
+      expect(exitCode, ship.stderr()).toBe(130);
+      expect(ms).toBeLessThan(10_000);
+      expect(lastResult(ship.events)).toMatchObject({ ok: false, exitCode: 130 });
+      expect(ship.events.find(isStep('load', 'fail'))).toMatchObject({ code: 'interrupted' });
+      expect(ship.events.some(isStep('manifest', 'start'))).toBe(false);
+      await sleep(1000);
+      expect(leftovers()).toEqual([]);
+      expect(shipTempDirs()).toEqual([]);
     });
 
     it('during the wait for Ready: exit 130 promptly, the watch stopped', async () => {
@@ -157,6 +211,7 @@ describe('Ctrl-C', () => {
       expect(ms).toBeLessThan(5_000);
       expect(lastResult(ship.events)).toMatchObject({ ok: false, exitCode: 130 });
       expect(ship.events.find(isStep('wait', 'fail'))).toMatchObject({ code: 'interrupted' });
+      expect(leftovers()).toEqual([]);
       expect(shipTempDirs()).toEqual([]);
     });
 
@@ -172,6 +227,7 @@ describe('Ctrl-C', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(await refused(port)).toBe('ECONNREFUSED');
       expect(ship.stderr()).toMatch(/Stopped the forward/);
+      expect(leftovers()).toEqual([]);
       expect(shipTempDirs()).toEqual([]);
     });
   });
