@@ -522,6 +522,9 @@ function buildHint(message: string, instruction: string | undefined): string {
     return `${image} is not in the engine's image store and could not be pulled. Build or load it locally first (docker images lists what exists; docker load -i FILE), or change the FROM line.`;
   }
   if (/returned a non-zero code/i.test(message)) return 'A RUN command in the Dockerfile failed; its output is above. Run the command in the base image by hand to reproduce it.';
+  if (/more than one source file/i.test(message)) {
+    return 'The COPY source matches several files (a jar pattern such as build/libs/*.jar also matches -sources, -javadoc or -plain jars): copy the app\'s jar by its name, or remove the Dockerfile and let ship generate one (it picks the runnable jar).';
+  }
   if (/COPY failed|ADD failed|not found in build context|no source files/i.test(message)) {
     return 'The file is not in the build context: check that the build produced it (the jar under build/libs or target) and that .dockerignore does not exclude it.';
   }

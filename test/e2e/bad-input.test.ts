@@ -122,6 +122,14 @@ describe('the build (exit 4)', () => {
     expect(started(r, 'image')).toBe(false);
   });
 
+  it('a Dockerfile whose COPY build/libs/*.jar also matches the -sources jar: the image step says so (exit 5)', async () => {
+    // ship's own choice ignores -sources jars (so the build step passes); the project's Dockerfile does not.
+    const dir = project('test/fixtures/bad-projects/two-jars');
+    const r = await shipOn(dir, ['--load', LOAD, '--port', '0']);
+    expectFailure(r, 5, /COPY build\/libs\/\*\.jar \/app\.jar: When using COPY with more than one source file/);
+    expect(r.stderr).toMatch(/hint: .*-sources.*by its name/);
+  });
+
   it('the build leaves no jar at all', async () => {
     const dir = project('test/fixtures/bad-projects/no-jar');
     const r = await shipOn(dir, ['--load', LOAD, '--port', '0']);
