@@ -21,7 +21,7 @@ export function forwardTask(): ListrTask<ShipContext> {
         localPort: ctx.opts.port.local,
         remotePort,
         signal: ctx.signal,
-        onInfo: (m) => ctx.out.info(m),
+        onInfo: quiet((m) => ctx.out.info(m), remotePort),
         onEvent: (e) => {
           ctx.out.event({ ...e, type: `forward-${e.type}` });
           if (e.type === 'retarget' && ctx.forward) ctx.forward.pod = e.to;
@@ -31,5 +31,23 @@ export function forwardTask(): ListrTask<ShipContext> {
       ctx.forward = { localPort: fwd.localPort, remotePort, url: fwd.url, pod: fwd.pod() };
       task.title = `forward · ${fwd.url} → pod/${fwd.pod()}:${remotePort}`;
     },
+  };
+}
+
+/**
+ * The forward reports every failed connection; while the app is still starting (a pod without a
+ * readiness probe is Ready before the JVM listens) that is one refusal per smoke retry. Say it once
+ * in plain words, and repeat any message at most every 30 s.
+ */
+export function quiet(say: (m: string) => void, port: number, now: () => number = Date.now): (m: string) => void {
+  const last = new Map<string, number>();
+  return (m) => {
+    const refused = /connection refused/i.test(m) && /forward/i.test(m);
+    const pod = /forward \(([^)]+)\)/.exec(m)?.[1];
+    const text = refused ? `forward${pod ? ` (${pod})` : ''}: nothing listens on port ${port} in the pod yet (connection refused); retrying` : m;
+    const seen = last.get(text);
+    if (seen !== undefined && now() - seen < 30_000) return;
+    last.set(text, now());
+    say(text);
   };
 }
