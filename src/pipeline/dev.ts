@@ -73,6 +73,9 @@ function endsTheLoop(e: unknown, failedStep: string | undefined): boolean {
   return failedStep === 'check' && !(isShipError(e) && e.code === 'project');
 }
 
+/** How long stopping the log stream may take before dev goes on without it. */
+const LOG_STOP_MS = 5000;
+
 export async function dev(ctx: ShipContext, render: RenderChoice, hooks: DevHooks = {}, debounceMs = 500): Promise<void> {
   let stopLogs: (() => Promise<void>) | undefined;
   let logsStoppedAt: number | undefined;
@@ -87,7 +90,12 @@ export async function dev(ctx: ShipContext, render: RenderChoice, hooks: DevHook
     stopLogs = undefined;
     if (stop) {
       logsStoppedAt = Date.now();
-      await stop();
+      // A stream that does not end must not hold up the next deploy or Ctrl-C.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), LOG_STOP_MS)));
+      const how = await Promise.race([stop().then(() => 'stopped' as const, () => 'stopped' as const), late]);
+      clearTimeout(timer);
+      if (how === 'late') ctx.out.warn(`the app's log stream did not stop within ${LOG_STOP_MS / 1000} s; going on without it`);
     }
   };
 

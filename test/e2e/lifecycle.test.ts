@@ -4,7 +4,7 @@
 // registry on loopback that the cluster's containerd pulls from.
 
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,11 +71,19 @@ function podsJson(ns: string, selector = 'app.kubernetes.io/managed-by=ship') {
 
 const isReady = (p: any) => Boolean(p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
 
-function setGreeting(dir: string, line: string): void {
+/**
+ * Rewrites the GREETING line in place, or (atomic) as many editors save: a temp file renamed over
+ * the old one (vim, JetBrains' safe write, sed -i).
+ */
+function setGreeting(dir: string, line: string, how: 'in-place' | 'atomic' = 'in-place'): void {
   const main = join(dir, 'src/main/java/gradleapp/Main.java');
   const text = readFileSync(main, 'utf8');
   expect(text).toMatch(GREETING);
-  writeFileSync(main, text.replace(GREETING, line + '\n'));
+  const next = text.replace(GREETING, line + '\n');
+  if (how === 'in-place') return writeFileSync(main, next);
+  const tmp = join(dir, 'src/main/java/gradleapp/.Main.java.swp');
+  writeFileSync(tmp, next);
+  renameSync(tmp, main);
 }
 
 /** `ship dev` as a developer runs it: a child process whose events and stderr are collected as they come. */
@@ -115,9 +123,16 @@ function startDev(args: string[]) {
         throw new Error(`${e.message}\n--- stderr (last 4000 chars):\n${stderr.slice(-4000)}`);
       });
     },
+    /** Ctrl-C; the exit code (an error with ship's output when it does not exit within 60 s). */
     async stop(): Promise<number> {
       if (exited === undefined) child.kill('SIGINT');
-      return done;
+      const late = new Promise<'late'>((r) => setTimeout(() => r('late'), 60_000).unref());
+      const code = await Promise.race([done, late]);
+      if (code === 'late') {
+        child.kill('SIGKILL');
+        throw new Error(`ship dev did not exit within 60 s of Ctrl-C:\n${stderr.slice(-4000)}`);
+      }
+      return code;
     },
     get running() {
       return exited === undefined;
@@ -233,10 +248,10 @@ describe('ship dev: the inner loop', () => {
     v2Pod = pods[0].metadata.uid;
   });
 
-  it('a broken source: the failed build is reported, the v2 pod keeps serving on the same URL', async () => {
+  it('a broken source (saved atomically, as vim does): the failed build is reported, the v2 pod keeps serving on the same URL', async () => {
     const from = dev!.events.length;
     const stderrFrom = dev!.stderr().length;
-    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v2-broken"'); // no semicolon
+    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v2-broken"', 'atomic'); // no semicolon
     const failed = await dev!.next((e) => e.type === 'step' && e.status === 'fail', from, 120_000);
     expect(failed).toMatchObject({ step: 'build', code: 'build' });
     await waitUntil('the warning on stderr', async () => /warning: .*failed: .*gradlew clean build failed/.test(dev!.stderr().slice(stderrFrom)), 10_000, 200);
@@ -246,7 +261,8 @@ describe('ship dev: the inner loop', () => {
     const run = await dev!.next((e) => e.type === 'dev-run' && e.ok === false, from, 10_000);
     expect(run).toMatchObject({ step: 'build', code: 'build', exitCode: 4 });
     // Nothing was applied after the failure, the same pod serves v2.
-    expect(dev!.events.slice(from).some((e) => e.type === 'step' && e.step === 'apply')).toBe(false);
+    const changes = dev!.stderr().slice(stderrFrom).split('\n').filter((l) => l.startsWith('change: '));
+    expect(dev!.events.slice(from).some((e) => e.type === 'step' && e.step === 'apply'), changes.join('\n')).toBe(false);
     for (let i = 0; i < 5; i++) {
       expect((await get(url + '/')).body).toBe('hello from gradle-app v2');
       await new Promise((r) => setTimeout(r, 300));
@@ -258,9 +274,9 @@ describe('ship dev: the inner loop', () => {
     await waitUntil('the v2 pod\'s log lines after the failed build', async () => /\[gradle-app\] GET \/ 200/.test(dev!.stderr().slice(stderrFrom)), 20_000, 200);
   });
 
-  it('fixed again (v3): served on the same URL', async () => {
+  it('fixed again (v3, another atomic save): served on the same URL', async () => {
     const from = dev!.events.length;
-    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v3";');
+    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v3";', 'atomic');
     await waitUntil('v3 on the same URL', async () => (await greeting(url)) === 'hello from gradle-app v3', 90_000);
     const summary = await dev!.next((e) => e.type === 'summary', from, 30_000);
     expect(summary.url).toBe(url);
@@ -283,7 +299,7 @@ describe('ship dev: the inner loop', () => {
     dev = again;
     // The jar (v4) is built; an edit now arrives while the first deploy is still going.
     await again.next((e) => e.type === 'step' && e.step === 'image' && e.status === 'start', 0, 300_000);
-    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v5";');
+    setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v5";', 'atomic');
     const summary = await again.next((e) => e.type === 'summary', 0, 600_000);
     const devUrl = summary.url as string;
     expect(await greeting(devUrl)).toMatch(/^hello from gradle-app v[45]$/);

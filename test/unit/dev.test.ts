@@ -333,6 +333,20 @@ describe('dev loop (fake steps, real file watching)', () => {
     expect(h.text()).toContain('--cleanup: deleting what ship deployed');
   });
 
+  it('a log stream that does not stop holds up neither the next deploy nor Ctrl-C (5 s at most each)', async () => {
+    const h = harness(dir, []);
+    h.hooks.followLogs = async () => () => new Promise<void>(() => undefined);
+    const loop = dev(h.ctx, { interactive: false }, h.hooks, 30);
+    await until('the first run', () => devRuns(h).length === 1);
+    writeFileSync(join(dir, 'src/App.java'), 'v2');
+    await until('the second run', () => devRuns(h).length === 2, 8000);
+    expect(h.text()).toMatch(/warning: the app's log stream did not stop within 5 s; going on without it/);
+    const stopped = Date.now();
+    h.abort.abort();
+    await loop;
+    expect(Date.now() - stopped).toBeLessThan(7000);
+  }, 20_000);
+
   it('without the cleanup hook (no --cleanup) nothing is deleted', async () => {
     const h = harness(dir, []);
     const loop = dev(h.ctx, { interactive: false }, h.hooks, 30);

@@ -106,6 +106,8 @@ export async function streamLog(kube: Kube, t: LogTarget, opts: LogStreamOptions
     finished();
   };
   opts.signal.addEventListener('abort', onAbort, { once: true });
+  // Aborted while the request was on its way: the listener came too late to hear it.
+  if (opts.signal.aborted) onAbort();
   try {
     await done;
   } finally {
