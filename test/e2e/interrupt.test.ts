@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFile
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOAD, cli, copyProject, deleteNamespace, newNamespace, parseEvents, repo, shipEnv, shipHolding, type JsonEvent } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -29,6 +29,16 @@ function shipTempDirs(): string[] {
   return readdirSync(shipTmp).filter((n) => n.startsWith('ship-'));
 }
 
+/** ships still running when a test ends (it failed before its Ctrl-C) are killed, so they cannot disturb the next test. */
+const running = new Set<ResultPromise>();
+afterEach(async () => {
+  for (const child of running) {
+    child.kill('SIGKILL');
+    await child;
+  }
+  running.clear();
+});
+
 /** Starts ship as a developer does (holding the forward, not CI), with its JSON events as they come. */
 function startShip(args: string[]) {
   const child: ResultPromise = execa(process.execPath, [cli, ...args, '--json'], { env: env(), extendEnv: false, reject: false, timeout: 600_000 });
@@ -46,7 +56,11 @@ function startShip(args: string[]) {
     }
   });
   let exited = false;
-  void child.then(() => (exited = true));
+  running.add(child);
+  void child.then(() => {
+    exited = true;
+    running.delete(child);
+  });
   return {
     events,
     stderr: () => stderr,
@@ -183,9 +197,12 @@ describe('Ctrl-C', () => {
       writeFileSync(join(app, '.interrupt-load'), `${Date.now()}\n`);
       const ship = startShip([app, '--load', LOAD, '-n', ns, '--port', '0']);
       await ship.until(isStep('load', 'start'));
-      // ctr, started by ship, is importing the image: the check after Ctrl-C can fail.
-      for (let i = 0; i < 100 && !leftovers().some((p) => / images import /.test(p)); i++) await sleep(50);
-      expect(leftovers().join('\n'), 'no ctr import running').toMatch(/ images import /);
+      // ctr, started by ship, is importing the image (it starts once docker save streams, which takes
+      // a while when Docker is busy): the check after Ctrl-C can fail.
+      const ctr = /^\d+ (\S*\/)?ctr .* import /m;
+      const until = Date.now() + 60_000;
+      while (Date.now() < until && !ctr.test(leftovers().join('\n')) && !ship.events.some(isStep('load', 'done'))) await sleep(25);
+      expect(leftovers().join('\n'), `no ctr running:\n${ship.stderr()}`).toMatch(ctr);
       const { exitCode, ms } = await ship.interrupt();
       expect(exitCode, ship.stderr()).toBe(130);
       expect(ms).toBeLessThan(10_000);
