@@ -30,7 +30,9 @@ fi
 [ "$only" = docker ] && exit 0
 
 phase "test cluster (test/cluster/up.sh)"
-bash test/cluster/up.sh
+# A cluster whose daemons were killed (a stopped session) can leave state up.sh cannot reuse:
+# then put the machine back with down.sh and bring it up once more.
+bash test/cluster/up.sh || { echo "up.sh failed; cleaning up with down.sh and trying once more"; bash test/cluster/down.sh; bash test/cluster/up.sh; }
 
 phase "end-to-end tests"
 npx vitest run --project e2e
