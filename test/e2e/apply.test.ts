@@ -7,6 +7,7 @@ import { applyObjects } from '../../src/adapters/kube/apply.js';
 import { renderManifest, type RenderedManifest } from '../../src/core/manifest.js';
 import { ShipError } from '../../src/errors.js';
 import { KUBECONFIG, deleteNamespace, kubectl, newNamespace } from './helpers.js';
+import { rejectedShipError as shipError } from '../support/ship-error.js';
 
 // Images already in the node's image store (test/cluster/up.sh): nothing is ever pulled.
 const PAUSE = { repository: 'ship.local/pause', tag: '3.10' };
@@ -45,15 +46,6 @@ async function waitForCluster(timeoutMs: number): Promise<void> {
   }
 }
 
-async function shipError(p: Promise<unknown>): Promise<ShipError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ShipError);
-    return e as ShipError;
-  }
-  throw new Error('expected a ShipError');
-}
 
 describe('applyObjects on the test cluster', () => {
   let kube: Kube;

@@ -9,6 +9,7 @@ import { applyObjects, changedPodField } from '../../src/adapters/kube/apply.js'
 import { renderManifest, type RenderedManifest } from '../../src/core/manifest.js';
 import { ShipError } from '../../src/errors.js';
 import type { Kube } from '../../src/adapters/kube/client.js';
+import { rejectedShipError as applyError } from '../support/ship-error.js';
 
 interface Recorded {
   method: string;
@@ -193,15 +194,6 @@ function render(text: string, tag = 'ship-abc', extra: { namespace?: string } = 
   });
 }
 
-async function applyError(p: Promise<unknown>): Promise<ShipError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ShipError);
-    return e as ShipError;
-  }
-  throw new Error('expected a ShipError');
-}
 
 describe('applyObjects', () => {
   it('creates with server-side apply: field manager ship, force, strict validation, the body as rendered', async () => {

@@ -20,6 +20,7 @@ import { kindFlavor } from '../../src/adapters/loaders/kind.js';
 import { k3dFlavor } from '../../src/adapters/loaders/k3d.js';
 import type { LoaderDocker } from '../../src/adapters/loaders/types.js';
 import { extensionProviders } from '../../src/adapters/loaders/kube-facts.js';
+import { rejectedShipError as caught } from '../support/ship-error.js';
 
 // ---------------------------------------------------------------------------------------------
 // A fake containerd that understands the ctr commands the loaders send.
@@ -166,15 +167,6 @@ function kindLoader(d: LoaderDocker, cluster = 'dev') {
   return createLoader({ kind: 'kind', cluster }, { docker: d, runner: noRunner, env: {} });
 }
 
-async function caught(p: Promise<unknown>): Promise<ShipError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ShipError);
-    return e as ShipError;
-  }
-  throw new Error('expected a ShipError');
-}
 
 // ---------------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import {
   type RenderInput,
 } from '../../src/core/manifest.js';
 import { ShipError } from '../../src/errors.js';
+import { caughtShipError as catchError } from '../support/ship-error.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/manifests/', import.meta.url));
 
@@ -38,15 +39,6 @@ function docsOf(yamlText: string): Array<Record<string, any>> {
     .filter((x) => x != null);
 }
 
-function catchError(fn: () => unknown): ShipError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ShipError);
-    return e as ShipError;
-  }
-  throw new Error('expected a ShipError');
-}
 
 describe('renderManifest', () => {
   it('rewrites the seed spring-pod.yaml to the built tag with IfNotPresent and adds labels', async () => {

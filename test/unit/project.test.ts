@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseJar, detectProject, projectName, type FileView } from '../../src/core/project.js';
 import { ShipError } from '../../src/errors.js';
+import { caughtShipError as shipErr } from '../support/ship-error.js';
 
 /** An in-memory project: path → content; `exec` lists executable files; dirs are derived. */
 function view(files: Record<string, string>, exec: string[] = [], isDir = true): FileView {
@@ -18,15 +19,6 @@ function view(files: Record<string, string>, exec: string[] = [], isDir = true):
   };
 }
 
-function shipErr(fn: () => unknown): ShipError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ShipError) return e;
-    throw e;
-  }
-  throw new Error('expected a ShipError');
-}
 
 describe('build detection', () => {
   it('uses the Gradle wrapper when there is one', () => {
