@@ -135,7 +135,7 @@ export interface ShipContext {
   loader?: import('../adapters/loaders/index.js').ImageLoader;
   project?: ProjectInfo;
   /** The repository and immutable tag chosen for this run's image (before it is built). */
-  imagePlan?: { repository: string; tag: string; ref: string };
+  imagePlan?: { repository: string; tag: string; ref: string; /** The input digest the tag derives from. */ digest?: string };
   build?: BuildResult;
   image?: ImageResult;
   load?: LoadResult;

@@ -52,7 +52,7 @@ export async function planTheImage(ctx: ShipContext): Promise<string> {
     skipTests: opts.skipTests,
     tagOverride: opts.tag,
   });
-  ctx.imagePlan = { repository: plan.repository, tag: plan.tag, ref: plan.ref };
+  ctx.imagePlan = { repository: plan.repository, tag: plan.tag, ref: plan.ref, digest: plan.digest };
   if (plan.exists && plan.imageId) {
     ctx.image = { id: plan.imageId, repository: plan.repository, tag: plan.tag, ref: plan.ref, unchanged: true };
     return `${plan.ref} (already built from these sources)`;

@@ -34,6 +34,7 @@ export function imageTask(): ListrTask<ShipContext> {
         jar: ctx.build?.jar,
         repository: plan.repository,
         tag: plan.tag,
+        digest: 'digest' in plan ? plan.digest : undefined,
         skipTests: ctx.opts.skipTests,
         port: ctx.opts.port.remote ?? DEFAULT_PORT,
         signal: ctx.signal,
@@ -126,6 +127,8 @@ export interface BuildImageInput {
   repository: string;
   /** The planned tag; computed from the inputs when absent. */
   tag?: string;
+  /** The input digest planImage computed; the sources are hashed again only when absent. */
+  digest?: string;
   skipTests: boolean;
   buildArgs?: Record<string, string>;
   port?: number;
@@ -138,7 +141,7 @@ export interface BuildImageInput {
 export async function buildProjectImage(input: BuildImageInput): Promise<ImageResult> {
   const { docker, project } = input;
   const port = input.port ?? DEFAULT_PORT;
-  const digest = await digestFor({
+  const digest = input.digest ?? await digestFor({
     docker,
     projectDir: project.dir,
     repository: input.repository,
