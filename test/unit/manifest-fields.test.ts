@@ -66,3 +66,15 @@ describe('findUnknownFields', () => {
     expect(editDistance('', 'ab')).toBe(2);
   });
 });
+
+describe('the model classes manifest-fields reads', () => {
+  it('are every model class client-node exports (its models/all.js, the same classes as the package index)', async () => {
+    const index = (await import('@kubernetes/client-node')) as unknown as Record<string, unknown>;
+    const models = (await import('@kubernetes/client-node/dist/gen/models/all.js')) as unknown as Record<string, unknown>;
+    const isModel = (v: unknown) => typeof v === 'function' && typeof (v as { getAttributeTypeMap?: unknown }).getAttributeTypeMap === 'function';
+    const fromIndex = Object.keys(index).filter((k) => isModel(index[k]));
+    expect(fromIndex.length).toBeGreaterThan(500);
+    expect(fromIndex.filter((k) => models[k] !== index[k])).toEqual([]);
+    expect(Object.keys(models).filter((k) => isModel(models[k])).length).toBe(fromIndex.length);
+  });
+});
