@@ -42,6 +42,8 @@ export interface ImageInfo {
   architecture: string;
   variant?: string;
   labels: Record<string, string>;
+  /** diffIDs of the layers, bottom first (RootFS.Layers). */
+  layers?: string[];
 }
 
 export interface ContainerInfo {
@@ -313,6 +315,7 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
           architecture: i.Architecture,
           ...((i as { Variant?: string }).Variant ? { variant: (i as { Variant?: string }).Variant } : {}),
           labels: (i.Config?.Labels as Record<string, string> | null) ?? {},
+          layers: i.RootFS?.Layers ?? [],
         };
       } catch (e) {
         if (statusOf(e) === 404) return undefined;

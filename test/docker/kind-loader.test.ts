@@ -4,6 +4,7 @@
 // worker) so the one-save-many-imports path runs for real.
 
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,6 +139,40 @@ describe('kind loader against real containerd nodes', () => {
     expect(r.action).toBe('loaded');
     expect(r.detail).toBe(`loaded on ${nodes[1]}; already there on ${nodes[0]}`);
     expect(await nodeImages(nodes[1]!)).toContain(`docker.io/${small.ref}`);
+  });
+
+  it('a new build on the same base sends only its own layer: the base layer the nodes hold is left out', async () => {
+    // An app image on the ~300 MB base the nodes already hold (the first test loaded it).
+    const ctxDir = join(work, 'on-base');
+    await run('mkdir', ['-p', ctxDir]);
+    await writeFile(join(ctxDir, 'app.txt'), `app build ${suffix}\n`);
+    await writeFile(join(ctxDir, 'Dockerfile'), `FROM ${app.ref}\nCOPY app.txt /app/app.txt\n`);
+    const onBase = { ref: `ship-test/on-base:ship-${suffix}`, id: '' };
+    await run('docker', ['build', '-q', '-t', onBase.ref, ctxDir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+    createdRefs.push(onBase.ref);
+    onBase.id = await imageId(onBase.ref);
+    const diffIds = JSON.parse(await sh('docker', ['image', 'inspect', '-f', '{{json .RootFS.Layers}}', onBase.ref])) as string[];
+    expect(diffIds).toHaveLength(2);
+
+    const info: string[] = [];
+    const r = await loader().load(onBase, { onInfo: (m) => info.push(m) });
+    expect(r.action).toBe('loaded');
+    // Only the small layer (and the config) went over the wire.
+    const sent = /sent ([\d.]+) MB; 1 of 2 layers, (\d+) MB, already there/.exec(r.detail ?? '');
+    expect(sent, r.detail).not.toBeNull();
+    expect(Number(sent![1])).toBeLessThan(1);
+    expect(Number(sent![2])).toBeGreaterThan(200);
+    expect(info.some((m) => m.includes('sending the whole image'))).toBe(false);
+    // Each node has the image, complete (the base blob was already in its store), and unpacked:
+    // the snapshot of the whole layer chain exists.
+    const chainTop = 'sha256:' + createHash('sha256').update(`${diffIds[0]} ${diffIds[1]}`).digest('hex');
+    for (const n of nodes) {
+      expect(await nodeImages(n)).toContain(`docker.io/${onBase.ref}`);
+      expect(await sh('docker', ['exec', n, 'ctr', '-n', 'k8s.io', 'images', 'check', `name==docker.io/${onBase.ref}`])).toMatch(/complete/);
+      const snap = await sh('docker', ['exec', n, 'ctr', '-n', 'k8s.io', 'snapshots', '--snapshotter', 'overlayfs', 'info', chainTop]);
+      expect(snap).toContain(chainTop);
+    }
+    expect(await loader().has(onBase)).toBe(true);
   });
 
   it('no node containers for another cluster name → ShipError(load)', async () => {

@@ -12,7 +12,9 @@
 // If the wanted name is among them the node has it; if only other names are, a tag is enough.
 
 import { canonicalRef } from '../../core/image-ref.js';
+import { commonHeld, layerSizesOfManifest, type HeldLayers } from '../../core/layer-plan.js';
 import { PassThrough, type Readable } from 'node:stream';
+import { filterSave, type FilterStats } from './save-filter.js';
 import { ShipError, InterruptedError } from '../../errors.js';
 import type { LoadResult } from '../../pipeline/context.js';
 
@@ -69,6 +71,12 @@ export const ctrArgs = {
   namesOf: (digests: string[]) => ['images', 'ls', '-q', ...digests.map((d) => `target.digest==${d}`)],
   tag: (source: string, target: string) => ['images', 'tag', '--force', source, target],
   importStdin: (snapshotter: string) => ['images', 'import', '--digests', `--snapshotter=${snapshotter}`, '-'],
+  /** Which of these blobs the content store holds. */
+  blobs: (digests: string[]) => ['content', 'ls', '-q', ...digests.map((d) => `digest==${d}`)],
+  /** Manifests that list any of these layers (at a position below `width`). */
+  manifestsWithLayers: (digests: string[], width: number) =>
+    ['content', 'ls', '-q', ...digests.flatMap((d) => Array.from({ length: width }, (_, i) => `labels."containerd.io/gc.ref.content.l.${i}"==${d}`))],
+  get: (digest: string) => ['content', 'get', digest],
 };
 
 /** Digests printed by `ctr content ls -q` (one per line). */
@@ -155,6 +163,10 @@ export async function probe(target: CtrTarget, image: ImageRef, signal?: AbortSi
   return { present: names.includes(want), others };
 }
 
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 function rank(name: string): number {
   if (name.startsWith('sha256:')) return 2;
   if (name.startsWith('import-')) return 1;
@@ -167,14 +179,87 @@ export interface NodeOutcome {
   node: string;
   action: NodeAction;
   ms: number;
+  /** A load that left out layers the node already held: what was sent and what was reused. */
+  transfer?: FilterStats;
+}
+
+export interface SaveFacts {
+  /** diffIDs of the image's layers, bottom first (Docker's RootFS.Layers). */
+  diffIds: string[];
+  os: string;
+  architecture: string;
+  variant?: string;
 }
 
 export interface EnsureOptions {
   signal?: AbortSignal;
   onInfo?: (m: string) => void;
-  /** Opens a fresh `docker save` stream of the image (called at most once, only if a node needs it). */
+  /** Opens a fresh `docker save` stream of the image (called only if a node needs it; twice if a partial import has to be redone whole). */
   openSave: () => Promise<Readable>;
+  /** The image's layers and platform: with them, layers a node already holds are not sent again. */
+  describe?: () => Promise<SaveFacts>;
 }
+
+/**
+ * The image's layers this containerd already holds as blobs, with their exact sizes (read from a
+ * manifest there that lists them). Only an optimisation: any failure means "none".
+ */
+export async function heldLayers(target: CtrTarget, diffIds: string[], signal?: AbortSignal): Promise<HeldLayers> {
+  const held: HeldLayers = new Map();
+  try {
+    const r = await target.ctr(ctrArgs.blobs(diffIds), { signal });
+    const have = r.exitCode === 0 ? parseDigests(r.stdout).filter((d) => diffIds.includes(d)) : [];
+    if (have.length === 0) return held;
+    const m = await target.ctr(ctrArgs.manifestsWithLayers(have, Math.max(diffIds.length, 8)), { signal });
+    const manifests = m.exitCode === 0 ? parseDigests(m.stdout) : [];
+    for (const manifest of manifests.slice(0, 4)) {
+      const got = await target.ctr(ctrArgs.get(manifest), { signal });
+      if (got.exitCode !== 0) continue;
+      for (const [d, size] of layerSizesOfManifest(got.stdout)) if (have.includes(d)) held.set(d, size);
+      if (held.size === have.length) break;
+    }
+  } catch (e) {
+    if (signal?.aborted) throw new InterruptedError();
+    return new Map();
+  }
+  return held;
+}
+
+type ImportOutcome = { ok: true; ms: number } | { ok: false; error: unknown };
+
+/** One stream into `ctr images import -` on each target (fanned out), with a result per target. */
+async function importEach(targets: CtrTarget[], snapshotters: string[], source: Readable, image: ImageRef, signal?: AbortSignal): Promise<ImportOutcome[]> {
+  const inputs = fanOut(source, targets.length);
+  try {
+    return await Promise.all(
+      targets.map(async (t, k): Promise<ImportOutcome> => {
+        const t0 = Date.now();
+        const saveFailed = () =>
+          new ShipError('load', `docker save of ${image.ref} failed: ${inputs.error!.message}`, {
+            hint: 'Check that Docker still has the image: docker image inspect ' + image.ref,
+            cause: inputs.error,
+          });
+        let r: CtrResult;
+        try {
+          r = await t.ctr(ctrArgs.importStdin(snapshotters[k]!), { stdin: inputs.streams[k], signal });
+        } catch (e) {
+          if (signal?.aborted) throw new InterruptedError();
+          return { ok: false, error: inputs.error ? saveFailed() : e };
+        } finally {
+          inputs.done(k);
+        }
+        if (signal?.aborted) throw new InterruptedError();
+        if (inputs.error) return { ok: false, error: saveFailed() };
+        if (r.exitCode !== 0) return { ok: false, error: ctrFailure(t, `Importing ${image.ref}`, r) };
+        return { ok: true, ms: Date.now() - t0 };
+      }),
+    );
+  } finally {
+    inputs.close();
+  }
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 
 /**
  * Make sure every target has the image under its name: skip where it is, tag where the same image
@@ -210,36 +295,42 @@ export async function ensureImage(targets: CtrTarget[], image: ImageRef, opts: E
   if (toImport.length > 0) {
     const snapshotters = await Promise.all(toImport.map((t) => snapshotterOf[targets.indexOf(t)]!));
     if (signal?.aborted) throw new InterruptedError();
-    opts.onInfo?.(`streaming ${image.ref} into ${toImport.map((t) => t.name).join(', ')}`);
-    const source = await opts.openSave();
-    const inputs = fanOut(source, toImport.length);
-    try {
-      await Promise.all(
-        toImport.map(async (t, k) => {
-          const t0 = Date.now();
-          const saveFailed = () =>
-            new ShipError('load', `docker save of ${image.ref} failed: ${inputs.error!.message}`, {
-              hint: 'Check that Docker still has the image: docker image inspect ' + image.ref,
-              cause: inputs.error,
-            });
-          let r: CtrResult;
-          try {
-            r = await t.ctr(ctrArgs.importStdin(snapshotters[k]!), { stdin: inputs.streams[k], signal });
-          } catch (e) {
-            if (signal?.aborted) throw new InterruptedError();
-            throw inputs.error ? saveFailed() : e;
-          } finally {
-            inputs.done(k);
-          }
-          if (signal?.aborted) throw new InterruptedError();
-          if (inputs.error) throw saveFailed();
-          if (r.exitCode !== 0) throw ctrFailure(t, `Importing ${image.ref}`, r);
-          outcomes[targets.indexOf(t)] = { node: t.name, action: 'loaded', ms: Date.now() - t0 };
-          opts.onInfo?.(`${t.name}: imported ${want} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-        }),
-      );
-    } finally {
-      inputs.close();
+    const names = toImport.map((t) => t.name).join(', ');
+    let remaining = toImport;
+    // Layers every importing node already holds (an earlier build on the same base) are not sent.
+    const facts = opts.describe ? await opts.describe().catch(() => undefined) : undefined;
+    const held = facts && facts.diffIds.length > 0 ? commonHeld(await Promise.all(toImport.map((t) => heldLayers(t, facts.diffIds, signal)))) : new Map<string, number>();
+    if (signal?.aborted) throw new InterruptedError();
+    if (facts && held.size > 0) {
+      const reused = [...held.values()].reduce((a, b) => a + b, 0);
+      opts.onInfo?.(`streaming ${image.ref} into ${names} without ${held.size} of ${facts.diffIds.length} layers (${mb(reused)}) already there`);
+      const filtered = filterSave(await opts.openSave(), { ref: image.ref, id: imageId(image.id), ...facts }, held);
+      const results = await importEach(toImport, snapshotters, filtered.stream, image, signal);
+      const stats = await filtered.stats.catch((e: unknown) => e as Error);
+      remaining = [];
+      toImport.forEach((t, k) => {
+        const r = results[k]!;
+        if (r.ok && !(stats instanceof Error)) {
+          outcomes[targets.indexOf(t)] = { node: t.name, action: 'loaded', ms: r.ms, transfer: stats };
+          opts.onInfo?.(`${t.name}: imported ${want} in ${(r.ms / 1000).toFixed(1)}s, sent ${mb(stats.sentBytes)}, ${stats.reusedLayers} of ${stats.layers} layers (${mb(stats.reusedBytes)}) already there`);
+        } else {
+          remaining.push(t);
+          const why = stats instanceof Error ? stats.message : r.ok ? 'unknown' : errorText(r.error);
+          opts.onInfo?.(`${t.name}: the import without the layers it holds did not work (${why}); sending the whole image`);
+        }
+      });
+    }
+    if (remaining.length > 0) {
+      const toSend = remaining;
+      if (toSend === toImport) opts.onInfo?.(`streaming ${image.ref} into ${names}`);
+      const sendSnapshotters = toSend.map((t) => snapshotters[toImport.indexOf(t)]!);
+      const results = await importEach(toSend, sendSnapshotters, await opts.openSave(), image, signal);
+      toSend.forEach((t, k) => {
+        const r = results[k]!;
+        if (!r.ok) throw r.error;
+        outcomes[targets.indexOf(t)] = { node: t.name, action: 'loaded', ms: r.ms };
+        opts.onInfo?.(`${t.name}: imported ${want} in ${(r.ms / 1000).toFixed(1)}s`);
+      });
     }
   }
 
@@ -282,8 +373,12 @@ export function summarize(loader: string, outcomes: NodeOutcome[]): LoadResult {
   const words: Record<NodeAction, string> = { loaded: 'loaded', retagged: 'tagged (same image already there)', skipped: 'already there' };
   const groups = (['loaded', 'retagged', 'skipped'] as const)
     .map((a) => {
-      const nodes = outcomes.filter((o) => o.action === a).map((o) => o.node);
-      return nodes.length ? `${words[a]} on ${nodes.join(', ')}` : '';
+      const these = outcomes.filter((o) => o.action === a);
+      const nodes = these.map((o) => o.node);
+      // One stream fed every node that was loaded, so one transfer figure covers them all.
+      const t = these.find((o) => o.transfer)?.transfer;
+      const transfer = t ? ` (sent ${mb(t.sentBytes)}; ${t.reusedLayers} of ${t.layers} layers, ${mb(t.reusedBytes)}, already there)` : '';
+      return nodes.length ? `${words[a]} on ${nodes.join(', ')}${transfer}` : '';
     })
     .filter(Boolean);
   return { loader, action, nodes: outcomes.map((o) => o.node), detail: groups.join('; ') };

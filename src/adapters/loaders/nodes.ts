@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { ShipError, InterruptedError, errorMessage } from '../../errors.js';
 import type { LoadResult } from '../../pipeline/context.js';
-import { DEFAULT_SNAPSHOTTER, ensureImage, hasEverywhere, parseSnapshotter, summarize, type CtrTarget } from './ctr.js';
+import { DEFAULT_SNAPSHOTTER, ensureImage, hasEverywhere, parseSnapshotter, summarize, type CtrTarget, type SaveFacts } from './ctr.js';
 import type { ImageLoader, LoaderDocker } from './types.js';
 
 export interface NodeFlavor {
@@ -115,6 +115,16 @@ export async function openSave(docker: LoaderDocker, ref: string, signal?: Abort
   }
 }
 
+/** The image's layers and platform for ensureImage (looked up once, only when a node needs an import). */
+export function describeSave(docker: LoaderDocker, ref: string): () => Promise<SaveFacts> {
+  let facts: Promise<SaveFacts> | undefined;
+  return () =>
+    (facts ??= docker.inspectImage(ref).then((info) => {
+      if (!info) throw new Error(`Docker has no image ${ref}`);
+      return { diffIds: info.layers ?? [], os: info.os, architecture: info.architecture, ...(info.variant ? { variant: info.variant } : {}) };
+    }));
+}
+
 export function createNodeLoader(docker: LoaderDocker, flavor: NodeFlavor, cluster: string): ImageLoader {
   async function targets(): Promise<CtrTarget[]> {
     const nodes = await findNodes(docker, flavor, cluster);
@@ -148,6 +158,7 @@ export function createNodeLoader(docker: LoaderDocker, flavor: NodeFlavor, clust
         signal: opts.signal,
         onInfo: opts.onInfo,
         openSave: () => openSave(docker, image.ref, opts.signal),
+        describe: describeSave(docker, image.ref),
       });
       return summarize(flavor.tool, outcomes);
     },
