@@ -34,7 +34,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 mkdirSync(join(repo, 'node_modules/.cache'), { recursive: true });
 const out = mkdtempSync(join(repo, 'node_modules/.cache/ship-bench-'));
 try {
-  execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.json'), '--outDir', out, '--noEmitOnError', 'false'], { stdio: 'ignore' });
+  execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', join(repo, 'tsconfig.json'), '--noEmit', 'false', '--outDir', out, '--noEmitOnError', 'false'], { stdio: 'ignore' });
 } catch {
   /* other files may not compile yet; the forward's files are emitted anyway */
 }
