@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { extract as tarExtract, pack as tarPack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { ensureImage, type CtrResult, type CtrTarget } from '../../src/adapters/loaders/ctr.js';
+import { byteSize, ensureImage, type CtrResult, type CtrTarget } from '../../src/adapters/loaders/ctr.js';
 import { filterSave } from '../../src/adapters/loaders/save-filter.js';
 import { classifyEntry, commonHeld, digestOfPath, finishStream, LayerPlanError, layerSizesOfManifest, MEDIA_TYPES, shouldDrop, type ImageFacts } from '../../src/core/layer-plan.js';
 
@@ -160,6 +160,10 @@ describe('the plan', () => {
     const kept = archive.filter((e) => ['index.json', 'manifest.json', 'oci-layout'].includes(e.name)).map((e) => ({ name: e.name, data: e.data! }));
     const tail = finishStream({ sizes, dropped: [`blobs/sha256/${hex(sha(base))}`], kept }, image, new Map([[sha(base), base.length]]));
     expect(tail).toBe(kept);
+  });
+
+  it('sizes read as people write them', () => {
+    expect([byteSize(12), byteSize(340_000), byteSize(2_500_000), byteSize(21_000_000), byteSize(299_000_000)]).toEqual(['1 kB', '340 kB', '2.5 MB', '21 MB', '299 MB']);
   });
 
   it('reads layer sizes from a manifest, and keeps only layers every node holds with the same size', () => {

@@ -259,7 +259,12 @@ async function importEach(targets: CtrTarget[], snapshotters: string[], source: 
   }
 }
 
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+/** 21 MB, 2.5 MB, 340 kB. */
+export function byteSize(bytes: number): string {
+  if (bytes < 1e6) return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+}
+const mb = byteSize;
 
 /**
  * Make sure every target has the image under its name: skip where it is, tag where the same image
