@@ -1,16 +1,53 @@
 #!/usr/bin/env node
-// The command line: parses arguments, lazily imports the command it runs, and turns every
+// The command line: parses arguments, lazily loads the command it runs, and turns every
 // error into a message, a hint and an exit code in one place. Nothing below this file calls
 // process.exit, reads process.cwd() or writes to the console directly.
+//
+// Built, this file is dist/cli.js and holds only the argument parsing (so --help and --version
+// stay quick); the commands are dist/ship.cjs (src/modules.ts), loaded on first use through V8's
+// code cache (code-cache.ts).
 
 import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { RawFlags } from './core/options.js';
+import { ExitCode } from './errors.js';
+import { cacheDirectory, loadWithCodeCache, type LoadedBundle } from './code-cache.js';
+import type * as Modules from './modules.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
 
 import type { CommandIo as Io } from './commands/io.js';
+
+/** The hash of dist/ship.cjs, set by scripts/bundle.mjs; undefined when this file runs from source. */
+declare const __SHIP_BUNDLE_HASH__: string | undefined;
+
+let bundle: LoadedBundle<typeof Modules> | undefined;
+let loading: Promise<typeof Modules> | undefined;
+
+/** ship's commands (the first call loads them; `purpose` names the command, for the code cache). */
+function ship(purpose: string): Promise<typeof Modules> {
+  loading ??= (async () => {
+    if (typeof __SHIP_BUNDLE_HASH__ === 'undefined') return import('./modules.js');
+    let home: string | undefined;
+    try {
+      home = homedir();
+    } catch {
+      home = undefined; // no home directory: run without a cache
+    }
+    bundle = loadWithCodeCache<typeof Modules>({
+      file: fileURLToPath(new URL('./ship.cjs', import.meta.url)),
+      key: __SHIP_BUNDLE_HASH__,
+      cacheDir: cacheDirectory(process.env, home),
+      purpose,
+      ascii: true, // scripts/bundle.mjs checks
+    });
+    return bundle.exports;
+  })();
+  return loading;
+}
 
 type Runner = (io: Io) => Promise<number | void>;
 
@@ -61,7 +98,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
 
   deployFlags(program.argument('[dir]', 'the project directory', '.')).action((dir: string, flags: RawFlags, cmd: Command) =>
     run(async (io) => {
-      const { runUpCommand } = await import('./commands/up.js');
+      const { runUpCommand } = await (await ship('up')).up();
       return runUpCommand(dir, flags, io, typedByUser(cmd));
     }),
   );
@@ -70,7 +107,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .option('--cleanup', 'on Ctrl-C, also delete what ship deployed')
     .action((dir: string, flags: RawFlags & { cleanup?: boolean }, cmd: Command) =>
       run(async (io) => {
-        const { runDevCommand } = await import('./commands/dev.js');
+        const { runDevCommand } = await (await ship('dev')).dev();
         return runDevCommand(dir, flags, io, typedByUser(cmd));
       }),
     );
@@ -78,7 +115,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
   deployFlags(program.command('render').description('print the exact YAML ship would apply (no cluster needed; --tag renders without Docker)').argument('[dir]', 'the project directory', '.')).action(
     (dir: string, flags: RawFlags, cmd: Command) =>
       run(async (io) => {
-        const { runRenderCommand } = await import('./commands/render.js');
+        const { runRenderCommand } = await (await ship('render')).render();
         return runRenderCommand(dir, flags, io, typedByUser(cmd));
       }),
   );
@@ -88,7 +125,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .option('--now', 'give pods 1 second to stop instead of their grace period')
     .action((dir: string, flags: import('./commands/delete.js').DeleteFlags) =>
       run(async (io) => {
-        const { runDeleteCommand } = await import('./commands/delete.js');
+        const { runDeleteCommand } = await (await ship('delete')).remove();
         return runDeleteCommand(dir, flags, io);
       }),
     );
@@ -97,7 +134,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .option('-w, --watch', 'keep the table current until Ctrl-C')
     .action((dir: string, flags: import('./commands/status.js').StatusFlags) =>
       run(async (io) => {
-        const { runStatusCommand } = await import('./commands/status.js');
+        const { runStatusCommand } = await (await ship('status')).status();
         return runStatusCommand(dir, flags, io);
       }),
     );
@@ -111,8 +148,9 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .option('--prefix', 'prefix each line with its pod even for one pod')
     .action((dirOrPod: string | undefined, pod: string | undefined, flags: import('./commands/logs.js').LogsFlags) =>
       run(async (io) => {
-        const { splitDirAndPod } = await import('./adapters/kube/objects.js');
-        const { runLogsCommand } = await import('./commands/logs.js');
+        const modules = await ship('logs');
+        const { splitDirAndPod } = await modules.objects();
+        const { runLogsCommand } = await modules.logs();
         const where = splitDirAndPod([dirOrPod, pod], io.cwd);
         return runLogsCommand(where.dir, where.pod, flags, io);
       }),
@@ -123,15 +161,16 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .option('--no-tty', 'no terminal even when stdin is one')
     .action((args: string[], flags: import('./commands/exec.js').ExecFlags) =>
       run(async (io) => {
-        const { splitDirAndPod } = await import('./adapters/kube/objects.js');
-        const { runExecCommand } = await import('./commands/exec.js');
+        const modules = await ship('exec');
+        const { splitDirAndPod } = await modules.objects();
+        const { runExecCommand } = await modules.exec();
         // What follows "--" is the command; commander hands it over mixed with the other operands.
         const rawArgs = (program as unknown as { rawArgs: string[] }).rawArgs;
         const dashes = rawArgs.indexOf('--');
         const command = dashes >= 0 ? rawArgs.slice(dashes + 1) : [];
         const words = args.slice(0, args.length - command.length);
         if (words.length > 2) {
-          const { ShipError } = await import('./errors.js');
+          const { ShipError } = await modules.errors();
           throw new ShipError('usage', `ship exec takes at most a directory and a pod before "--" (got ${words.join(' ')}).`, { hint: 'Put the command after --: ship exec -- ls -la' });
         }
         const where = splitDirAndPod(words, io.cwd);
@@ -144,8 +183,9 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .option('--tail <n>', 'how many log lines to show', '20')
     .action((dirOrPod: string | undefined, pod: string | undefined, flags: import('./commands/why.js').WhyFlags) =>
       run(async (io) => {
-        const { splitDirAndPod } = await import('./adapters/kube/objects.js');
-        const { runWhyCommand } = await import('./commands/why.js');
+        const modules = await ship('why');
+        const { splitDirAndPod } = await modules.objects();
+        const { runWhyCommand } = await modules.why();
         const where = splitDirAndPod([dirOrPod, pod], io.cwd);
         return runWhyCommand(where.dir, where.pod, flags, io);
       }),
@@ -159,7 +199,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .addOption(new Option('--builder <name>', 'the build ship would use').choices(['gradle', 'maven', 'none']))
     .action((dir: string, flags: import('./commands/doctor.js').DoctorFlags) =>
       run(async (io) => {
-        const { runDoctorCommand } = await import('./commands/doctor.js');
+        const { runDoctorCommand } = await (await ship('doctor')).doctor();
         return runDoctorCommand(dir, flags, io);
       }),
     );
@@ -174,7 +214,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .option('--json', 'newline-delimited JSON on stdout; human output on stderr')
     .action((dir: string, flags: import('./commands/init.js').InitFlags) =>
       run(async (io) => {
-        const { runInitCommand } = await import('./commands/init.js');
+        const { runInitCommand } = await (await ship('init')).init();
         return runInitCommand(dir, flags, io);
       }),
     );
@@ -193,6 +233,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The code cache is written after the command, when it holds everything the run compiled;
+  // not after Ctrl-C (the run may have compiled little). See code-cache.ts.
+  process.once('exit', (code) => {
+    if (code !== ExitCode.interrupted) bundle?.save(code === 0);
+  });
   const io: Io = {
     cwd: process.cwd(),
     env: process.env,
@@ -220,14 +265,15 @@ async function main(): Promise<void> {
 }
 
 async function report(e: unknown, json: boolean): Promise<number> {
-  const { ShipError, ExitCode } = await import('./errors.js');
+  // A ShipError can only come from the loaded commands (cli.ts takes its ShipError from them too).
+  const ShipError = loading ? await loading.then((m) => m.errors()).then((m) => m.ShipError, () => undefined) : undefined;
   const err = e as { code?: string; exitCode?: number; message?: string };
   if (typeof err?.code === 'string' && err.code.startsWith('commander.')) {
     // commander already printed help, the version or the usage error.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     return ExitCode.usage;
   }
-  if (e instanceof ShipError) {
+  if (ShipError && e instanceof ShipError) {
     const out = process.stderr;
     out.write(`\n✖ ${e.message}\n`);
     for (const d of e.details) out.write(`  ${d}\n`);

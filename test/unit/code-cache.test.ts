@@ -1,0 +1,175 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cacheDirectory, cacheFileName, loadWithCodeCache } from '../../src/code-cache.js';
+
+interface Bundle {
+  where(): [string, string, string];
+  add(a: number, b: number): number;
+  big(n: number): number;
+}
+
+// A function long enough that its bytecode shows in the cache's size once it has been compiled.
+const bigBody = Array.from({ length: 400 }, (_, i) => `  s = (s * 31 + n * ${i} + ${i % 7}) % 1000003;`).join('\n');
+const source = `'use strict';
+const dep = require('./dep.cjs');
+exports.where = () => [__filename, __dirname, dep.value];
+exports.add = (a, b) => a + b;
+exports.big = function big(n) {
+  let s = 0;
+${bigBody}
+  return s;
+};
+`;
+
+let dir: string;
+let file: string;
+let cacheDir: string;
+const load = (purpose = 'up', key = 'k1') => loadWithCodeCache<Bundle>({ file, key, cacheDir, purpose });
+const cachePath = (key = 'k1') => join(cacheDir, cacheFileName(key));
+const header = (key = 'k1') => {
+  const buf = readFileSync(cachePath(key));
+  return JSON.parse(buf.subarray(0, buf.indexOf(10)).toString()) as { covers: string[]; size: number };
+};
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ship-code-cache-'));
+  file = join(dir, 'bundle.cjs');
+  writeFileSync(file, source);
+  writeFileSync(join(dir, 'dep.cjs'), "exports.value = 'from dep';\n");
+  cacheDir = join(dir, 'cache', 'ship');
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('cacheDirectory', () => {
+  it('is $XDG_CACHE_HOME/ship when that is absolute, else ~/.cache/ship, else none', () => {
+    expect(cacheDirectory({ XDG_CACHE_HOME: '/x/cache' }, '/home/u')).toBe('/x/cache/ship');
+    expect(cacheDirectory({ XDG_CACHE_HOME: 'relative/cache' }, '/home/u')).toBe('/home/u/.cache/ship');
+    expect(cacheDirectory({}, '/home/u')).toBe('/home/u/.cache/ship');
+    expect(cacheDirectory({}, undefined)).toBeUndefined();
+    expect(cacheDirectory({}, '')).toBeUndefined();
+  });
+
+  it('names the bundle key, the Node version and the architecture in the file name', () => {
+    expect(cacheFileName('abc123')).toBe(`ship-abc123-node${process.versions.node}-${process.arch}.v8cache`);
+  });
+});
+
+describe('loadWithCodeCache', () => {
+  it('runs the file as CommonJS (exports, require relative to it, __filename, __dirname)', () => {
+    const b = load();
+    expect(b.exports.add(2, 3)).toBe(5);
+    expect(b.exports.where()).toEqual([file, dir, 'from dep']);
+  });
+
+  it('misses, writes the cache when asked, then hits and leaves the file alone', () => {
+    const first = load();
+    expect(first.state).toBe('miss');
+    expect(first.save()).toBe(true);
+    expect(header().covers).toEqual(['up']);
+    const written = statSync(cachePath()).mtimeMs;
+
+    const second = load();
+    expect(second.state).toBe('hit');
+    expect(second.exports.add(1, 1)).toBe(2);
+    expect(second.save()).toBe(false);
+    expect(statSync(cachePath()).mtimeMs).toBe(written);
+    expect(readdirSync(cacheDir)).toEqual([cacheFileName('k1')]); // no temp file left
+  });
+
+  it('makes the cache again on the first run of another purpose, covering both', () => {
+    load('up').save();
+    const status = load('status');
+    expect(status.state).toBe('partial');
+    expect(status.save()).toBe(true);
+    expect(header().covers).toEqual(['up', 'status']);
+    expect(load('up').state).toBe('hit');
+    expect(load('status').state).toBe('hit');
+  });
+
+  it('includes the functions the run compiled after loading (the cache is taken at save time)', () => {
+    const idle = load();
+    idle.save();
+    const withoutBig = header().size;
+    rmSync(cacheDir, { recursive: true });
+
+    const busy = load();
+    expect(busy.exports.big(3)).toBeTypeOf('number');
+    busy.save();
+    expect(header().size).toBeGreaterThan(withoutBig);
+  });
+
+  it('treats a damaged cache file as missing and writes a good one', () => {
+    load().save();
+    const buf = readFileSync(cachePath());
+    buf[buf.length - 10] ^= 0xff;
+    writeFileSync(cachePath(), buf);
+    const b = load();
+    expect(b.state).toBe('miss');
+    expect(b.exports.add(2, 2)).toBe(4);
+    expect(b.save()).toBe(true);
+    expect(load().state).toBe('hit');
+
+    writeFileSync(cachePath(), 'not a cache');
+    expect(load().state).toBe('miss');
+  });
+
+  it('runs without it when V8 refuses the cache (made for another source), and replaces it', () => {
+    load().save();
+    writeFileSync(file, source.replace('a + b', 'b + a + 0'));
+    const b = load();
+    expect(b.state).toBe('rejected');
+    expect(b.exports.add(2, 5)).toBe(7);
+    expect(b.save()).toBe(true);
+    expect(load().state).toBe('hit');
+  });
+
+  it('a failed run writes a cache only where there was none, covering nothing, so the next good run makes it again', () => {
+    const failed = load();
+    expect(failed.save(false)).toBe(true);
+    expect(header().covers).toEqual([]);
+    const again = load();
+    expect(again.state).toBe('partial');
+    expect(again.save(false)).toBe(false);
+    expect(again.save(true)).toBe(true);
+    expect(header().covers).toEqual(['up']);
+    expect(load().state).toBe('hit');
+  });
+
+  it('never fails a run when the cache directory cannot be written', () => {
+    writeFileSync(join(dir, 'cache'), 'a file where the cache directory would go');
+    const b = load();
+    expect(b.state).toBe('miss');
+    expect(b.exports.add(1, 2)).toBe(3);
+    expect(b.save()).toBe(false);
+  });
+
+  it('reads an ASCII file as one-byte text, with the same result and cache', () => {
+    load().save();
+    const b = loadWithCodeCache<Bundle>({ file, key: 'k1', cacheDir, purpose: 'up', ascii: true });
+    expect(b.state).toBe('hit');
+    expect(b.exports.where()).toEqual([file, dir, 'from dep']);
+  });
+
+  it('runs without a cache when there is no cache directory', () => {
+    const b = loadWithCodeCache<Bundle>({ file, key: 'k1', cacheDir: undefined, purpose: 'up' });
+    expect(b.state).toBe('off');
+    expect(b.exports.add(1, 2)).toBe(3);
+    expect(b.save()).toBe(false);
+  });
+
+  it('removes cache files of other bundles nothing has written for a week, and nothing else', () => {
+    mkdirSync(cacheDir, { recursive: true });
+    const old = join(cacheDir, cacheFileName('old'));
+    const recent = join(cacheDir, cacheFileName('recent'));
+    const unrelated = join(cacheDir, 'notes.txt');
+    for (const f of [old, recent, unrelated]) writeFileSync(f, 'x');
+    const eightDaysAgo = (Date.now() - 8 * 24 * 3600 * 1000) / 1000;
+    utimesSync(old, eightDaysAgo, eightDaysAgo);
+    utimesSync(unrelated, eightDaysAgo, eightDaysAgo);
+    load().save();
+    expect(readdirSync(cacheDir).sort()).toEqual([cacheFileName('k1'), cacheFileName('recent'), 'notes.txt'].sort());
+  });
+});
