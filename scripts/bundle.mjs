@@ -26,32 +26,39 @@ const common = {
   logLevel: 'warning',
 };
 
-// Modules that dependencies require as they load but that ship only calls on paths it does not take
-// by default: dockerode's BuildKit session (gRPC and protobuf; ship uses the classic builder) and
-// docker-modem's SSH transport (ssh2, read from node_modules: ~40 ms per run just to load). Each is
-// bundled as a function that requires the real module on its first call. Both export a single
-// function that their importer only calls; the build fails if that is no longer what they export.
-const lazyModules = [
-  { importer: /docker-modem[\\/]lib[\\/]modem\.js$/, request: './ssh', exportsFunction: /^module\.exports = function \(/m },
-  { importer: /dockerode[\\/]lib[\\/]docker\.js$/, request: './session', exportsFunction: /^function withSession\(.*^module\.exports = withSession;$/ms },
+// Modules of dependencies that ship never runs by default: docker-modem's SSH transport (ssh://
+// is refused; loading ssh2 from node_modules cost ~40 ms per run) and dockerode's BuildKit session
+// and progress decoder (gRPC and protobuf; ship uses the classic builder). They stay out of the
+// bundle and are required from node_modules on first use; those that their importer requires as
+// it loads become a function that does so (each exports one function its importer only calls:
+// the build fails if that changes, or if the path would not reach the very file the importer uses).
+const onFirstUse = [
+  { importer: /docker-modem[\\/]lib[\\/]modem\.js$/, request: './ssh', module: 'docker-modem/lib/ssh.js', exportsFunction: /^module\.exports = function \(/m },
+  { importer: /dockerode[\\/]lib[\\/]docker\.js$/, request: './session', module: 'dockerode/lib/session.js', exportsFunction: /^function withSession\(.*^module\.exports = withSession;$/ms },
+  // required inside the one function that uses it already: only kept out of the bundle
+  { importer: /dockerode[\\/]lib[\\/]docker\.js$/, request: './buildkit', module: 'dockerode/lib/buildkit.js' },
 ];
-const lazyApplied = new Set();
-const lazyRequires = {
-  name: 'lazy-requires',
+const applied = new Set();
+const requireOnFirstUse = {
+  name: 'require-on-first-use',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(ssh|session)$/ }, (args) => {
-      const lazy = lazyModules.find((m) => m.request === args.path && m.importer.test(args.importer));
-      if (!lazy) return undefined;
-      lazyApplied.add(lazy);
-      return { path: createRequire(args.importer).resolve(args.path), namespace: 'lazy', pluginData: lazy };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, async (args) => {
-      if (!args.pluginData.exportsFunction.test(await readFile(args.path, 'utf8'))) {
-        throw new Error(`${args.path} no longer exports one plain function: update lazyModules in scripts/bundle.mjs`);
+    const fromDist = createRequire(resolve(dist, 'ship.cjs'));
+    b.onResolve({ filter: /^\.\/(ssh|session|buildkit)$/ }, async (args) => {
+      const entry = onFirstUse.find((m) => m.request === args.path && m.importer.test(args.importer));
+      if (!entry) return undefined;
+      const file = createRequire(args.importer).resolve(args.path);
+      if (fromDist.resolve(entry.module) !== file) throw new Error(`${entry.module} does not resolve to ${file} from dist/: update onFirstUse in scripts/bundle.mjs`);
+      if (entry.exportsFunction && !entry.exportsFunction.test(await readFile(file, 'utf8'))) {
+        throw new Error(`${file} no longer exports one plain function: update onFirstUse in scripts/bundle.mjs`);
       }
-      const real = JSON.stringify(args.path);
-      return { contents: `let real;\nmodule.exports = function () {\n  real ??= require(${real});\n  return real.apply(this, arguments);\n};\n`, resolveDir: dirname(args.path), loader: 'js' };
+      applied.add(entry);
+      return entry.exportsFunction ? { path: entry.module, namespace: 'on-first-use' } : { path: entry.module, external: true };
     });
+    b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({
+      contents: `let real;\nmodule.exports = function () {\n  real ??= require(${JSON.stringify(args.path)});\n  return real.apply(this, arguments);\n};\n`,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({ path: args.path, external: true }));
   },
 };
 
@@ -62,14 +69,14 @@ const commands = await build({
   format: 'cjs',
   write: false,
   metafile: true,
-  // Optional native add-ons of dockerode's SSH transport: loaded from node_modules when present.
+  // The SSH transport's (see onFirstUse), should anything else require them: never bundled.
   external: ['ssh2', 'cpu-features'],
   // import.meta is empty in CommonJS: code that needs it must not be bundled here unnoticed.
   logOverride: { 'empty-import-meta': 'error' },
-  plugins: [lazyRequires],
+  plugins: [requireOnFirstUse],
 });
-for (const m of lazyModules.filter((l) => !lazyApplied.has(l))) {
-  console.warn(`scripts/bundle.mjs: ${m.request} is no longer required by ${m.importer}: it loads eagerly again (update lazyModules)`);
+for (const m of onFirstUse.filter((e) => !applied.has(e))) {
+  console.warn(`scripts/bundle.mjs: nothing matching ${m.importer} requires ${m.request} any more (update onFirstUse)`);
 }
 // vm.Script (how cli.js runs this file) has no loader for import(): nothing may be left to one.
 const dynamic = Object.values(commands.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.kind === 'dynamic-import'));

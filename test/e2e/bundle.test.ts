@@ -1,8 +1,10 @@
 // The built CLI (dist/cli.js) runs its commands from dist/ship.cjs through V8's code cache
-// (src/code-cache.ts). Needs `npm run build`, but neither Docker nor the cluster: `ship render
-// --tag` renders without them.
+// (src/code-cache.ts); a few dependency modules ship never runs by default stay out of the bundle
+// and are required from node_modules on first use (scripts/bundle.mjs). Needs `npm run build`,
+// but neither Docker nor the cluster: `ship render --tag` renders without them.
 import { execa } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,5 +55,17 @@ describe('the code cache of the built CLI', () => {
       expect(r.exitCode).toBe(0);
     }
     expect(readdirSync(home)).toEqual([]);
+  });
+});
+
+describe('dist/ship.cjs', () => {
+  it('requires the dependency modules it left out from node_modules, where they are what their importers expect', () => {
+    const bundle = join(repo, 'dist/ship.cjs');
+    const packages = [...readFileSync(bundle, 'latin1').matchAll(/require\("(?!node:)([^"]+\/[^"]+)"\)/g)].map((m) => m[1]!);
+    expect([...new Set(packages)].sort()).toEqual(['docker-modem/lib/ssh.js', 'dockerode/lib/buildkit.js', 'dockerode/lib/session.js']);
+    const req = createRequire(bundle);
+    expect(req('docker-modem/lib/ssh.js')).toBeTypeOf('function');
+    expect(req('dockerode/lib/session.js')).toBeTypeOf('function');
+    expect(req('dockerode/lib/buildkit.js').followProgress).toBeTypeOf('function');
   });
 });
