@@ -128,7 +128,8 @@ export function chooseLoader(f: ClusterFacts): LoaderChoice {
     throw new ShipError('kubeconfig', `${where} is allowed, but ship has no way to get the image into that cluster.`, {
       hint:
         `A cluster ship does not recognise can only pull the image from a registry: add --registry HOST[:PORT][/PREFIX] ` +
-        `(a registry the cluster's nodes can pull from), or --load containerd:SOCKET when it is a single-node cluster whose containerd socket is on this machine.`,
+        `(a registry the cluster's nodes can pull from; a cluster that advertises one in kube-public/local-registry-hosting needs no flag), ` +
+        `or --load containerd:SOCKET when it is a single-node cluster whose containerd socket is on this machine.`,
     });
   }
   throw new ShipError('kubeconfig', `${where} is not a local cluster ship knows`, {

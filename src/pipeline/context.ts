@@ -133,6 +133,8 @@ export interface ShipContext {
   namespace?: string;
   /** The image loader chosen for the cluster; the wait step asks it whether the node has an image. */
   loader?: import('../adapters/loaders/index.js').ImageLoader;
+  /** How the image reaches the cluster, decided once by the check step (the load step uses it). */
+  loaderChoice?: import('../core/cluster-detect.js').LoaderChoice;
   project?: ProjectInfo;
   /** The repository and immutable tag chosen for this run's image (before it is built). */
   imagePlan?: { repository: string; tag: string; ref: string; /** The input digest the tag derives from. */ digest?: string };

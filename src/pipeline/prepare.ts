@@ -9,7 +9,7 @@ import { fileView } from '../adapters/fs-view.js';
 import { execaRunner } from '../adapters/process.js';
 import { openKube, serverVersion } from '../adapters/kube/client.js';
 import { createDocker } from '../adapters/docker.js';
-import { resolveLoaderChoice } from '../tasks/load.js';
+import { loaderChoiceFor } from '../tasks/load.js';
 import { minikubeDockerEnv } from '../adapters/loaders/minikube.js';
 import { findManifests, listImages } from '../core/manifest.js';
 import { imageNameFor } from '../core/tag.js';
@@ -27,7 +27,7 @@ export async function checkProjectAndCluster(ctx: ShipContext): Promise<string> 
     dockerfile: opts.dockerfile,
   });
   ctx.kube ??= openKube({ kubeconfig: opts.kubeconfig, context: opts.context, env: ctx.env });
-  const choice = resolveLoaderChoice(ctx);
+  const choice = (ctx.loaderChoice = await loaderChoiceFor(ctx));
   if (!ctx.docker) {
     const env = choice.kind === 'minikube' ? { ...ctx.env, ...(await minikubeDockerEnv(choice.profile, ctx.runner, ctx.env)) } : ctx.env;
     ctx.docker = createDocker(env);

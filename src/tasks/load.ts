@@ -27,11 +27,30 @@ export async function withAdvertisedRegistry(ctx: Pick<ShipContext, 'kube' | 'op
   return target ? { kind: 'registry', registry: target.host, target } : choice;
 }
 
+/**
+ * The whole decision: flags and context name (resolveLoaderChoice), then the cluster's advertised
+ * registry — which is also what lets an allowed context ship does not recognise (--allow-context)
+ * work without --registry: otherwise ship would have no way to get the image there.
+ */
+export async function loaderChoiceFor(ctx: Pick<ShipContext, 'kube' | 'opts'>): Promise<LoaderChoice> {
+  let choice: LoaderChoice;
+  try {
+    choice = resolveLoaderChoice(ctx);
+  } catch (e) {
+    const { kube, opts } = ctx;
+    if (!(e instanceof ShipError) || !kube || !opts.allowContexts.includes(kube.context) || opts.load || opts.registry) throw e;
+    const target = await localRegistryTarget(kube.core).catch(() => undefined);
+    if (!target) throw e;
+    return { kind: 'registry', registry: target.host, target };
+  }
+  return withAdvertisedRegistry(ctx, choice);
+}
+
 export function loadTask(): ListrTask<ShipContext> {
   return {
     title: 'load',
     task: async (ctx, task) => {
-      const choice = await withAdvertisedRegistry(ctx, resolveLoaderChoice(ctx));
+      const choice = (ctx.loaderChoice ??= await loaderChoiceFor(ctx));
       task.title = `load · ${describeChoice(choice)}`;
       ctx.load = await loadImage(ctx, choice, (m) => (task.output = m));
       task.title = `load · ${describeLoad(ctx.load, ctx.image!.ref)}`;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/adapters/kube/client.js';
 import { clusterFactsFromKube } from '../../src/adapters/loaders/kube-facts.js';
 import type { LoaderDocker } from '../../src/adapters/loaders/types.js';
-import { describeLoad, loadTask, resolveLoaderChoice, withAdvertisedRegistry } from '../../src/tasks/load.js';
+import { describeLoad, loaderChoiceFor, loadTask, resolveLoaderChoice, withAdvertisedRegistry } from '../../src/tasks/load.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
 import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
 import { ShipError } from '../../src/errors.js';
@@ -129,6 +129,32 @@ describe('advertised local registry (KEP-1755)', () => {
     expect(await withAdvertisedRegistry({ kube, opts: forced }, resolveLoaderChoice({ kube, opts: forced }))).toEqual({ kind: 'kind', cluster: 'dev' });
     const plain = { ...kube, core: noLocalRegistry };
     expect(await withAdvertisedRegistry({ kube: plain, opts: opts() }, resolveLoaderChoice({ kube: plain, opts: opts() }))).toEqual({ kind: 'kind', cluster: 'dev' });
+  });
+
+  it('an allowed context ship does not recognise uses the registry it advertises; without one, the refusal names --registry', async () => {
+    let reads = 0;
+    const counting = {
+      readNamespacedConfigMap: async (...a: unknown[]) => {
+        reads++;
+        return (advertising.readNamespacedConfigMap as (...x: unknown[]) => Promise<unknown>)(...a);
+      },
+    } as unknown as import('@kubernetes/client-node').CoreV1Api;
+    const prod = { ...openKube({ kubeconfig: file, context: 'prod', env: {} }), core: counting };
+    expect(await loaderChoiceFor({ kube: prod, opts: opts({ allowContexts: ['prod'] }) })).toMatchObject({ kind: 'registry', registry: 'localhost:5001' });
+    // Not allowed: refused without asking the cluster anything.
+    reads = 0;
+    await expect(loaderChoiceFor({ kube: prod, opts: opts() })).rejects.toThrow(/not a local cluster ship knows/);
+    expect(reads).toBe(0);
+    // Allowed, but no advertisement (404) or the cluster cannot be asked: the refusal with its hint.
+    for (const core of [noLocalRegistry, { readNamespacedConfigMap: async () => Promise.reject(new Error('connect ECONNREFUSED')) }]) {
+      const plain = { ...prod, core: core as unknown as import('@kubernetes/client-node').CoreV1Api };
+      const e = await loaderChoiceFor({ kube: plain, opts: opts({ allowContexts: ['prod'] }) }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ShipError);
+      expect((e as ShipError).message).toMatch(/is allowed, but ship has no way to get the image/);
+      expect((e as ShipError).hint).toMatch(/--registry .*local-registry-hosting/);
+    }
+    // --registry given: that one, not the advertised one.
+    expect(await loaderChoiceFor({ kube: prod, opts: opts({ allowContexts: ['prod'], registry: 'reg.example:5000' }) })).toEqual({ kind: 'registry', registry: 'reg.example:5000' });
   });
 
   it('--registry on a local cluster pushes there', () => {
