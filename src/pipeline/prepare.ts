@@ -9,6 +9,7 @@ import { fileView } from '../adapters/fs-view.js';
 import { execaRunner } from '../adapters/process.js';
 import { openKube, serverVersion } from '../adapters/kube/client.js';
 import { createDocker } from '../adapters/docker.js';
+import { createLoader } from '../adapters/loaders/index.js';
 import { loaderChoiceFor } from '../tasks/load.js';
 import { minikubeDockerEnv } from '../adapters/loaders/minikube.js';
 import { findManifests, listImages } from '../core/manifest.js';
@@ -34,6 +35,8 @@ export async function checkProjectAndCluster(ctx: ShipContext): Promise<string> 
   }
   // A busy local port is known now, not after minutes of building (the forward step checks again).
   const [docker, version] = await Promise.all([ctx.docker.ping(), serverVersion(ctx.kube), ctx.forward ? undefined : assertPortFree(opts.port.local)]);
+  // So is a kind/k3d cluster whose node containers are gone or stopped.
+  await createLoader(choice, { docker: ctx.docker, runner: ctx.runner, env: ctx.env }).preflight?.(ctx.signal);
   return `${ctx.project.builder} project ${ctx.project.name} · Docker ${docker.version} · cluster ${ctx.kube.context} (${version}) · loader ${choice.kind}`;
 }
 

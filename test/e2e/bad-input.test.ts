@@ -229,6 +229,8 @@ describe('the cluster (exit 9, 10, 12, 13, 14)', () => {
     const r = await shipOn(app, ['-n', ns, '--port', '0'], { env: shipEnv({ KUBECONFIG: file }) });
     expectFailure(r, 9, /kind cluster "nosuch" has no node containers/);
     expect(r.stderr).toMatch(/hint: .*kind (get clusters|create cluster)/);
+    // Known at the check step, before minutes of building.
+    expect(started(r, 'build')).toBe(false);
   });
 
   it('malformed YAML: file, line and column (exit 10)', async () => {

@@ -282,6 +282,18 @@ describe('kind loader (fake Docker, fake containerd)', () => {
     expect(await kindLoader(docker, 'dev').has({ ref: REF, id: ID })).toBeUndefined();
   });
 
+  it('preflight (the check step, before the build): the same refusal for missing or stopped nodes, no exec for running ones', async () => {
+    const { docker } = fakeDocker([kindNode('other-control-plane', 'control-plane', 'other')]);
+    const e = await caught(kindLoader(docker, 'dev').preflight!());
+    expect(e.message).toBe('kind cluster "dev" has no node containers');
+    const stopped = kindNode('dev-control-plane');
+    stopped.running = false;
+    expect((await caught(kindLoader(fakeDocker([stopped]).docker).preflight!())).message).toContain('stopped node containers: dev-control-plane');
+    const ok = fakeDocker([kindNode('dev-control-plane')]);
+    await expect(kindLoader(ok.docker).preflight!()).resolves.toBeUndefined();
+    expect(ok.calls.execs).toHaveLength(0);
+  });
+
   it('a stopped node is reported, not exec-ed into', async () => {
     const n = kindNode('dev-control-plane');
     n.running = false;

@@ -142,6 +142,9 @@ export function createNodeLoader(docker: LoaderDocker, flavor: NodeFlavor, clust
 
   return {
     name: flavor.tool,
+    async preflight() {
+      await targets();
+    },
     async has(image, signal) {
       let list: CtrTarget[];
       try {

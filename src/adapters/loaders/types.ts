@@ -9,6 +9,8 @@ export interface ImageLoader {
   readonly name: string;
   /** Does every node already have this image ID under this ref? undefined: cannot tell. */
   has(image: { ref: string; id: string }, signal?: AbortSignal): Promise<boolean | undefined>;
+  /** Cheap checks that can fail before the build (kind/k3d: the node containers exist and run). */
+  preflight?(signal?: AbortSignal): Promise<void>;
   /** Get the image onto every node (skips nodes that have it, tags where only the tag is missing). */
   load(image: { ref: string; id: string }, opts: { signal?: AbortSignal; onInfo?: (m: string) => void }): Promise<LoadResult>;
 }
