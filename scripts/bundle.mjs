@@ -26,38 +26,59 @@ const common = {
   logLevel: 'warning',
 };
 
-// Modules of dependencies that ship never runs by default: docker-modem's SSH transport (ssh://
-// is refused; loading ssh2 from node_modules cost ~40 ms per run) and dockerode's BuildKit session
-// and progress decoder (gRPC and protobuf; ship uses the classic builder). They stay out of the
-// bundle and are required from node_modules on first use; those that their importer requires as
-// it loads become a function that does so (each exports one function its importer only calls:
-// the build fails if that changes, or if the path would not reach the very file the importer uses).
+// Modules of dependencies that ship never runs by default stay out of the bundle and are required
+// from node_modules on first use. Those that their importer requires as it loads are replaced by a
+// stub that does so: a function that calls the real one (`call`), or an object whose URL getter
+// reads the real one's (`URL`). The build fails if an importer or module no longer fits its stub,
+// or if the path would not reach, from dist/, the very file the importer uses.
 const onFirstUse = [
-  { importer: /docker-modem[\\/]lib[\\/]modem\.js$/, request: './ssh', module: 'docker-modem/lib/ssh.js', exportsFunction: /^module\.exports = function \(/m },
-  { importer: /dockerode[\\/]lib[\\/]docker\.js$/, request: './session', module: 'dockerode/lib/session.js', exportsFunction: /^function withSession\(.*^module\.exports = withSession;$/ms },
-  // required inside the one function that uses it already: only kept out of the bundle
-  { importer: /dockerode[\\/]lib[\\/]docker\.js$/, request: './buildkit', module: 'dockerode/lib/buildkit.js' },
+  // docker-modem's SSH transport (ssh:// is refused by ship): loading ssh2 cost ~40 ms per run.
+  {
+    importer: /docker-modem[\\/]lib[\\/]modem\.js$/,
+    request: './ssh',
+    module: 'docker-modem/lib/ssh.js',
+    stub: 'call',
+    fits: (mod) => /^module\.exports = function \(/m.test(mod),
+  },
+  // dockerode's BuildKit session and progress decoder (gRPC, protobuf): ship uses the classic builder.
+  {
+    importer: /dockerode[\\/]lib[\\/]docker\.js$/,
+    request: './session',
+    module: 'dockerode/lib/session.js',
+    stub: 'call',
+    fits: (mod) => /^function withSession\(.*^module\.exports = withSession;$/ms.test(mod),
+  },
+  { importer: /dockerode[\\/]lib[\\/]docker\.js$/, request: './buildkit', module: 'dockerode/lib/buildkit.js' }, // required where used already
+  // whatwg-url (with its 250 kB table): node-fetch reads its URL only where Node has none of its own.
+  {
+    importer: /node-fetch[\\/]lib[\\/]index\.js$/,
+    request: 'whatwg-url',
+    module: 'whatwg-url',
+    stub: 'URL',
+    fits: (_mod, importer) => /Url\.URL \|\| whatwgUrl\.URL/.test(importer) && importer.match(/whatwgUrl\b/g).length === importer.match(/whatwgUrl\.URL\b/g).length + 1,
+  },
 ];
+const stubs = {
+  call: (m) => `let real;\nmodule.exports = function () {\n  real ??= require(${m});\n  return real.apply(this, arguments);\n};\n`,
+  URL: (m) => `module.exports = {\n  get URL() {\n    return require(${m}).URL;\n  },\n};\n`,
+};
 const applied = new Set();
 const requireOnFirstUse = {
   name: 'require-on-first-use',
   setup(b) {
     const fromDist = createRequire(resolve(dist, 'ship.cjs'));
-    b.onResolve({ filter: /^\.\/(ssh|session|buildkit)$/ }, async (args) => {
+    b.onResolve({ filter: /^(\.\/(ssh|session|buildkit)|whatwg-url)$/ }, async (args) => {
       const entry = onFirstUse.find((m) => m.request === args.path && m.importer.test(args.importer));
       if (!entry) return undefined;
       const file = createRequire(args.importer).resolve(args.path);
       if (fromDist.resolve(entry.module) !== file) throw new Error(`${entry.module} does not resolve to ${file} from dist/: update onFirstUse in scripts/bundle.mjs`);
-      if (entry.exportsFunction && !entry.exportsFunction.test(await readFile(file, 'utf8'))) {
-        throw new Error(`${file} no longer exports one plain function: update onFirstUse in scripts/bundle.mjs`);
+      if (entry.fits && !entry.fits(await readFile(file, 'utf8'), await readFile(args.importer, 'utf8'))) {
+        throw new Error(`${args.importer} or ${file} changed: the ${entry.stub} stub no longer fits (update onFirstUse in scripts/bundle.mjs)`);
       }
       applied.add(entry);
-      return entry.exportsFunction ? { path: entry.module, namespace: 'on-first-use' } : { path: entry.module, external: true };
+      return entry.stub ? { path: entry.module, namespace: 'on-first-use', pluginData: entry } : { path: entry.module, external: true };
     });
-    b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({
-      contents: `let real;\nmodule.exports = function () {\n  real ??= require(${JSON.stringify(args.path)});\n  return real.apply(this, arguments);\n};\n`,
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({ contents: stubs[args.pluginData.stub](JSON.stringify(args.path)), loader: 'js' }));
     b.onResolve({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({ path: args.path, external: true }));
   },
 };

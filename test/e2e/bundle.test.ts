@@ -67,5 +67,7 @@ describe('dist/ship.cjs', () => {
     expect(req('docker-modem/lib/ssh.js')).toBeTypeOf('function');
     expect(req('dockerode/lib/session.js')).toBeTypeOf('function');
     expect(req('dockerode/lib/buildkit.js').followProgress).toBeTypeOf('function');
+    expect(readFileSync(bundle, 'latin1')).toContain('require("whatwg-url")');
+    expect(req('whatwg-url').URL).toBeTypeOf('function');
   });
 });
