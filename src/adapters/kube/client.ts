@@ -3,10 +3,9 @@
 // kubeconfig; ship checks for a file and a context first and says plainly what is missing.
 
 import { existsSync } from 'node:fs';
-import type { Agent } from 'node:http';
 import { homedir } from 'node:os';
 import { join, delimiter } from 'node:path';
-import { KubeConfig, CoreV1Api, VersionApi, type Cluster } from '@kubernetes/client-node';
+import { KubeConfig, CoreV1Api, VersionApi } from '@kubernetes/client-node';
 import { ShipError, errorMessage } from '../../errors.js';
 
 export interface Kube {
@@ -94,43 +93,7 @@ export function describeKube(kc: KubeConfig, files: string[]): Omit<Kube, 'core'
 /** Load the kubeconfig (no network). */
 export function openKube(opts: KubeOptions): Kube {
   const { kc, files } = loadKubeConfig(opts);
-  reuseConnections(kc);
   return { ...describeKube(kc, files), core: kc.makeApiClient(CoreV1Api) };
-}
-
-type CreateAgent = (cluster: Cluster | null, options: Record<string, unknown>) => Agent;
-
-/** What makes two agents alike: the server and every option, certificates included; undefined where ship keeps client-node's agent. */
-export function agentKey(cluster: Cluster | null, options: Record<string, unknown>): string | undefined {
-  if (!cluster?.server.startsWith('https:') || cluster.proxyUrl) return undefined;
-  const entries: [string, unknown][] = [];
-  for (const [k, v] of Object.entries(options)) {
-    if (v === undefined) continue;
-    if (Buffer.isBuffer(v)) entries.push([k, v.toString('base64')]);
-    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') entries.push([k, v]);
-    else return undefined; // a value ship cannot compare (an array, a function): an agent of its own, as before
-  }
-  return JSON.stringify([cluster.server, entries.sort(([a], [b]) => (a < b ? -1 : 1))]);
-}
-
-/**
- * client-node 1.4 makes a new agent for every request (KubeConfig's private createAgent), so each
- * API call and watch opened a TLS connection of its own: 9 handshakes per unchanged deploy, the
- * largest part of ship's own CPU time after loading its code (bench/README.md). This keeps one
- * keep-alive agent per set of TLS options instead, as Node's own global agent and kubectl do;
- * clusters behind a proxy keep client-node's agents. A unit test checks the hook still takes.
- */
-export function reuseConnections(kc: KubeConfig): void {
-  const target = kc as unknown as { createAgent?: CreateAgent };
-  const original = target.createAgent;
-  if (typeof original !== 'function') return;
-  let shared: { key: string; agent: Agent } | undefined;
-  target.createAgent = function (this: KubeConfig, cluster, options) {
-    const key = agentKey(cluster, options);
-    if (key === undefined) return original.call(this, cluster, options);
-    if (shared?.key !== key) shared = { key, agent: original.call(this, cluster, { ...options, keepAlive: true }) };
-    return shared.agent;
-  };
 }
 
 /** Ask the API server for its version; turns every connection failure into one clear error. */
