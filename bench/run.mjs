@@ -43,8 +43,8 @@ console.log(`ship --version   ${fmt(ver)}   target <= 250 ms   ratio to bare nod
 if (process.argv.includes('--deploy')) {
   // ship's own time beyond the external tools it waits on: the CPU time of ship's own process
   // (user + system, children excluded), which ship reports in its --json result event.
-  // ship's code cache goes to a directory of this bench's own, empty at the start: run 1 starts
-  // without a cache (and writes it), the later runs use it.
+  // ship's code cache goes to a directory of this bench's own, empty at the start: run 1 has only
+  // the build's seed in dist/ (and writes the cache), the later runs use the cache.
   const cacheHome = mkdtempSync(join(tmpdir(), 'ship-bench-cache-'));
   const removeCache = () => rmSync(cacheHome, { recursive: true, force: true });
   process.once('exit', removeCache);
@@ -66,7 +66,7 @@ if (process.argv.includes('--deploy')) {
   console.log(`\n# ${runs} deploy runs of test/fixtures/gradle-app (the first creates the pod, and builds if the sources changed; later ones are unchanged re-runs)`);
   const cpus = [];
   for (let i = 1; i <= runs; i++) {
-    const cache = cacheFiles() > 0 ? 'code cache present' : 'no code cache';
+    const cache = cacheFiles() > 0 ? 'code cache present' : 'no code cache yet (seed from dist/)';
     const t = process.hrtime.bigint();
     const r = await execa(process.execPath, args, { env, reject: false });
     const wall = Number(process.hrtime.bigint() - t) / 1e6;

@@ -6,10 +6,12 @@
 // - dist/cli.js: the `ship` command (src/cli.ts): argument parsing, --help and --version, and the
 //   loader of dist/ship.cjs, whose content hash it carries (the code cache's key).
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = resolve(root, 'dist');
@@ -129,3 +131,36 @@ await build({
   // Bundled CommonJS dependencies (commander) call require(); give the ES module one.
   banner: { js: "import { createRequire as __shipRequire } from 'node:module'; const require = __shipRequire(import.meta.url);" },
 });
+
+// The seed code cache (dist/ship-<hash>-node<version>-<arch>.v8cache): a child process loads
+// dist/ship.cjs through src/code-cache.ts and initializes every command's modules, then writes the
+// cache it compiled. A run without a cache of its own uses it (V8 refuses it under another Node);
+// it also shows, at build time, that every command's modules load.
+const seedDir = await mkdtemp(join(tmpdir(), 'ship-seed-'));
+try {
+  const seeder = join(seedDir, 'seed.mjs');
+  await build({
+    ...common,
+    sourcemap: false,
+    minify: false,
+    format: 'esm',
+    outfile: seeder,
+    stdin: {
+      resolveDir: root,
+      sourcefile: 'seed.ts',
+      contents: `
+        import { loadWithCodeCache } from './src/code-cache.ts';
+        const [file, key, dir] = process.argv.slice(2);
+        const bundle = loadWithCodeCache({ file, key, cacheDir: dir, purpose: 'seed', ascii: true });
+        for (const load of Object.values(bundle.exports)) await load();
+        if (!bundle.save(false)) throw new Error('the seed code cache could not be written to ' + dir);
+        process.exit(0);
+      `,
+    },
+  });
+  execFileSync(process.execPath, [seeder, resolve(dist, 'ship.cjs'), hash, dist], { stdio: 'inherit' });
+  // Written as a user's cache (0600); anyone who can run dist/ may read the seed.
+  for (const f of await readdir(dist)) if (f.endsWith('.v8cache')) await chmod(join(dist, f), 0o644);
+} finally {
+  await rm(seedDir, { recursive: true, force: true });
+}

@@ -43,6 +43,7 @@ function ship(purpose: string): Promise<typeof Modules> {
       cacheDir: cacheDirectory(process.env, home),
       purpose,
       ascii: true, // scripts/bundle.mjs checks
+      seedDir: fileURLToPath(new URL('.', import.meta.url)), // dist/: the build's seed cache
     });
     return bundle.exports;
   })();

@@ -8,6 +8,10 @@
 // hash, the Node version and the CPU architecture; its header lists the purposes (commands) whose
 // runs made it, so the first run of another command makes it again, covering both.
 //
+// Where the user's cache has no file yet (or cannot be written), a seed made by the build is used
+// (`seedDir`: dist/, made by scripts/bundle.mjs with the build's Node; V8 refuses it under another
+// Node): it holds every module's top-level code, so a first run compiles only what it calls.
+//
 // The cache is an optimisation only: a cache file that is missing, damaged or refused by V8 is
 // made again, and a cache directory that cannot be read or written never fails a run.
 
@@ -22,6 +26,7 @@ export type CacheState =
   | 'off' // no cache directory
   | 'hit' // V8 accepted the cache, and it was made by runs of this purpose
   | 'partial' // V8 accepted the cache, but runs of this purpose did not make it
+  | 'seeded' // no cache of the user's: V8 accepted the build's seed
   | 'miss' // no cache file, or a damaged one
   | 'rejected'; // V8 refused the cache (another V8 build or flags, another source)
 
@@ -36,6 +41,8 @@ export interface CodeCacheOptions {
   purpose: string;
   /** The file is ASCII only (as esbuild writes it): read it as one-byte text, which is quicker. */
   ascii?: boolean;
+  /** Where the build's seed cache is (read only), for runs without a cache of their own. */
+  seedDir?: string;
 }
 
 export interface LoadedBundle<T> {
@@ -123,7 +130,8 @@ function pruneOthers(dir: string, keep: string, now: number): void {
 export function loadWithCodeCache<T>(opts: CodeCacheOptions): LoadedBundle<T> {
   const { file, cacheDir, purpose } = opts;
   const cacheFile = cacheDir ? join(cacheDir, cacheFileName(opts.key)) : undefined;
-  const cached = cacheFile ? readCache(cacheFile) : undefined;
+  let cached = cacheFile ? readCache(cacheFile) : undefined;
+  const seeded = !cached && opts.seedDir !== undefined && (cached = readCache(join(opts.seedDir, cacheFileName(opts.key)))) !== undefined;
 
   const source = readFileSync(file, opts.ascii ? 'latin1' : 'utf8');
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
@@ -131,9 +139,9 @@ export function loadWithCodeCache<T>(opts: CodeCacheOptions): LoadedBundle<T> {
     cachedData: cached?.data,
   });
   let state: CacheState;
-  if (!cacheFile) state = 'off';
-  else if (!cached) state = 'miss';
+  if (!cached) state = cacheFile ? 'miss' : 'off';
   else if (script.cachedDataRejected) state = 'rejected';
+  else if (seeded) state = 'seeded';
   else state = cached.header.covers.includes(purpose) ? 'hit' : 'partial';
 
   const module = { exports: {} as T };
@@ -149,7 +157,7 @@ export function loadWithCodeCache<T>(opts: CodeCacheOptions): LoadedBundle<T> {
     cacheFile,
     save(succeeded = true) {
       if (!cacheDir || !cacheFile || saved || state === 'hit' || state === 'off') return false;
-      if (!succeeded && state === 'partial') return false;
+      if (!succeeded && (state === 'partial' || state === 'seeded')) return false;
       try {
         const data = script.createCachedData();
         const before = state === 'partial' && cached ? cached.header.covers : [];

@@ -27,6 +27,7 @@ describe('the code cache of the built CLI', () => {
     const files = readdirSync(join(home, 'ship'));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(new RegExp(`^ship-[0-9a-f]{16}-node${process.versions.node}-${process.arch}\\.v8cache$`));
+    expect(readdirSync(join(repo, 'dist'))).toContain(files[0]); // the build's seed, same name
     const file = join(home, 'ship', files[0]!);
     const head = readFileSync(file).subarray(0, 200).toString('latin1');
     expect(JSON.parse(head.slice(0, head.indexOf('\n')))).toMatchObject({ covers: ['render'] });

@@ -160,6 +160,39 @@ describe('loadWithCodeCache', () => {
     expect(b.save()).toBe(false);
   });
 
+  it("uses the build's seed where the user has no cache, then writes the user's own", () => {
+    const seedDir = join(dir, 'seed');
+    expect(loadWithCodeCache<Bundle>({ file, key: 'k1', cacheDir: seedDir, purpose: 'seed' }).save(false)).toBe(true);
+    const withSeed = (cd: string | undefined) => loadWithCodeCache<Bundle>({ file, key: 'k1', cacheDir: cd, purpose: 'up', seedDir });
+
+    const failed = withSeed(cacheDir);
+    expect(failed.state).toBe('seeded');
+    expect(failed.exports.add(2, 3)).toBe(5);
+    expect(failed.save(false)).toBe(false); // the seed is as good as what a failed run would write
+
+    const first = withSeed(cacheDir);
+    expect(first.state).toBe('seeded');
+    expect(first.save()).toBe(true);
+    expect(header().covers).toEqual(['up']);
+    expect(withSeed(cacheDir).state).toBe('hit');
+
+    const noDir = withSeed(undefined);
+    expect(noDir.state).toBe('seeded');
+    expect(noDir.save()).toBe(false);
+  });
+
+  it('a seed V8 refuses (made for another source) counts as no cache', () => {
+    const seedDir = join(dir, 'seed');
+    writeFileSync(file, source.replace('a + b', 'b + a + 0'));
+    loadWithCodeCache<Bundle>({ file, key: 'k1', cacheDir: seedDir, purpose: 'seed' }).save(false);
+    writeFileSync(file, source);
+    const b = loadWithCodeCache<Bundle>({ file, key: 'k1', cacheDir, purpose: 'up', seedDir });
+    expect(b.state).toBe('rejected');
+    expect(b.exports.add(2, 5)).toBe(7);
+    expect(b.save()).toBe(true);
+    expect(load().state).toBe('hit');
+  });
+
   it('removes cache files of other bundles nothing has written for a week, and nothing else', () => {
     mkdirSync(cacheDir, { recursive: true });
     const old = join(cacheDir, cacheFileName('old'));
