@@ -6,7 +6,7 @@ import { ShipError } from '../errors.js';
 import { openKube, type Kube } from '../adapters/kube/client.js';
 import { waitForReady, PodFailureError, type PodApi } from '../adapters/kube/pods.js';
 import { normalizeImageRef } from '../core/diagnose.js';
-import { expectedPods, podSelector } from '../core/wait-plan.js';
+import { deploymentNames, expectedPods, podSelector } from '../core/wait-plan.js';
 import type { ShipContext } from '../pipeline/context.js';
 
 export function waitTask(): ListrTask<ShipContext> {
@@ -43,6 +43,7 @@ export async function waitForApp(
       namespace,
       labelSelector: podSelector(ctx.manifest.objects, ctx.project.name),
       expected,
+      deployments: deploymentNames(ctx.manifest.objects),
       timeoutMs: ctx.opts.timeoutMs,
       signal: ctx.signal,
       builtImages: image ? [image.ref] : [],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedPods, outgoingPods, podSelector } from '../../src/core/wait-plan.js';
+import { deploymentNames, expectedPods, outgoingPods, podSelector } from '../../src/core/wait-plan.js';
 
 const tpl = (name?: string) => ({ metadata: { labels: { 'app.kubernetes.io/managed-by': 'ship', ...(name ? { 'app.kubernetes.io/name': name } : {}) } } });
 
@@ -51,5 +51,31 @@ describe('outgoingPods', () => {
   });
   it('marks nothing when each Deployment has one ReplicaSet', () => {
     expect(outgoingPods([pod('a', 'web-aaa', 'aaa', '2025-01-01T10:00:00Z'), pod('b', 'web-aaa', 'aaa', '2025-01-01T10:01:00Z')]).size).toBe(0);
+  });
+  it("with the controller's facts: unsettled → none of that Deployment's pods counts yet; settled → every other hash is outgoing", () => {
+    const oldWeb = pod('web-aaa-1', 'web-aaa', 'aaa', '2025-01-01T10:00:00Z');
+    const api = pod('api-ccc-1', 'api-ccc', 'ccc', '2025-01-01T09:00:00Z');
+    const names = (s: Set<{ metadata: { name: string } }>) => [...s].map((p) => p.metadata.name).sort();
+    expect(names(outgoingPods([oldWeb, api], new Map([['web', { settled: false }]])))).toEqual(['web-aaa-1']);
+    // Only the old ReplicaSet has pods so far, and it is not the current one.
+    expect(names(outgoingPods([oldWeb, api], new Map([['web', { settled: true, currentHash: 'bbb' }]])))).toEqual(['web-aaa-1']);
+    // Even when its pods are newer than the current one's (a rollback to an older template).
+    const newer = pod('web-aaa-2', 'web-aaa', 'aaa', '2025-01-01T11:00:00Z');
+    const current = pod('web-bbb-1', 'web-bbb', 'bbb', '2025-01-01T10:30:00Z');
+    expect(names(outgoingPods([newer, current], new Map([['web', { settled: true, currentHash: 'bbb' }]])))).toEqual(['web-aaa-2']);
+    // Settled but no current ReplicaSet known (a paused Deployment): the pods' ages decide.
+    expect(names(outgoingPods([newer, current], new Map([['web', { settled: true }]])))).toEqual(['web-bbb-1']);
+  });
+});
+
+describe('deploymentNames', () => {
+  it('the Deployments among the objects, once each', () => {
+    const objects = [
+      { kind: 'Deployment', name: 'web', body: {} },
+      { kind: 'Service', name: 'web', body: {} },
+      { kind: 'Deployment', body: { metadata: { name: 'api' } } },
+      { kind: 'Deployment', name: 'web', body: {} },
+    ];
+    expect(deploymentNames(objects)).toEqual(['web', 'api']);
   });
 });

@@ -178,6 +178,72 @@ describe('waitForReady', () => {
     await expect(p).resolves.toEqual({ ready: ['web-bbb-1'] });
   });
 
+  describe('right after a Deployment is applied, before its controller has made the new ReplicaSet', () => {
+    const owned = (pod: V1Pod, name: string, hash: string) => {
+      const x = withName(pod, name);
+      x.metadata!.labels = { ...x.metadata!.labels, 'pod-template-hash': hash };
+      x.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `web-${hash}`, uid: hash, controller: true }];
+      return x;
+    };
+    const oldCrashing = () => owned(loadCase('crashloop-exit1').pod, 'web-aaa-1', 'aaa');
+
+    it('without the rollout facts, the old crashing pod alone looks like the app failing (the race the facts close)', async () => {
+      const f = fakeApi({ 'web-aaa-1': loadCase('crashloop-exit1').events });
+      const p = waitForReady(f.api, base([], { deployments: ['web'] }));
+      await until(f.started);
+      f.push([oldCrashing()]);
+      await expect(p).rejects.toMatchObject({ code: 'pod' });
+    });
+
+    it('with them, the old pod is not judged until the controller has seen the new spec, then only the current hash counts', async () => {
+      const f = fakeApi({ 'web-aaa-1': loadCase('crashloop-exit1').events });
+      const facts: Array<Map<string, { settled: boolean; currentHash?: string }>> = [];
+      let settledNow = false;
+      f.api.rollouts = async (_ns, names) => {
+        const m = new Map(names.map((n) => [n, settledNow ? { settled: true, currentHash: 'bbb' } : { settled: false }]));
+        facts.push(m);
+        return m;
+      };
+      const lines: string[] = [];
+      const p = waitForReady(f.api, base(lines, { deployments: ['web'] }));
+      let done = false;
+      void p.finally(() => (done = true)).catch(() => undefined);
+      await until(f.started);
+      f.push([oldCrashing()]);
+      await new Promise((r) => setTimeout(r, 80));
+      expect(done).toBe(false);
+      // The controller catches up: ReplicaSet web-bbb is current; the old pod is still there, crashing.
+      settledNow = true;
+      f.push([oldCrashing()]);
+      await new Promise((r) => setTimeout(r, 80));
+      expect(done).toBe(false);
+      f.push([oldCrashing(), owned(loadCase('running-ready').pod, 'web-bbb-1', 'bbb')]);
+      await expect(p).resolves.toEqual({ ready: ['web-bbb-1'] });
+      // Asked until settled, then no more.
+      expect(facts.filter((m) => m.get('web')?.settled)).toHaveLength(1);
+    });
+
+    it('a crash in the current ReplicaSet still fails fast', async () => {
+      const f = fakeApi({ 'web-bbb-1': loadCase('crashloop-exit1').events });
+      f.api.rollouts = async (_ns, names) => new Map(names.map((n) => [n, { settled: true, currentHash: 'bbb' }]));
+      const p = waitForReady(f.api, base([], { deployments: ['web'] }));
+      await until(f.started);
+      f.push([owned(loadCase('running-ready').pod, 'web-aaa-1', 'aaa'), owned(loadCase('crashloop-exit1').pod, 'web-bbb-1', 'bbb')]);
+      await expect(p).rejects.toMatchObject({ code: 'pod' });
+    });
+
+    it('when the Deployment cannot be read, the pods\' ages decide as before', async () => {
+      const f = fakeApi({ 'web-aaa-1': loadCase('crashloop-exit1').events });
+      f.api.rollouts = async () => {
+        throw Object.assign(new Error('forbidden'), { code: 403 });
+      };
+      const p = waitForReady(f.api, base([], { deployments: ['web'] }));
+      await until(f.started);
+      f.push([oldCrashing()]);
+      await expect(p).rejects.toMatchObject({ code: 'pod' });
+    });
+  });
+
   it('Unschedulable while an old pod terminates is not final; it is once that pod is gone', async () => {
     const c = loadCase('unschedulable-cpu');
     const f = fakeApi({ 'huge-cpu-pod': c.events });

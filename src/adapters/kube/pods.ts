@@ -8,7 +8,7 @@
 // ends a watch that has been silent for longer than that (bookmarks keep a healthy watch talking).
 // Aborting the signal aborts the Watch's own AbortController: no watch is ever left running.
 
-import { Watch, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, Watch, type CoreV1Event, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
 import {
@@ -22,7 +22,7 @@ import {
   type DiagnoseInput,
   type Diagnosis,
 } from '../../core/diagnose.js';
-import { outgoingPods } from '../../core/wait-plan.js';
+import { outgoingPods, type RolloutFacts } from '../../core/wait-plan.js';
 import type { Kube } from './client.js';
 
 export const WATCH_SERVER_TIMEOUT_S = 240;
@@ -45,6 +45,8 @@ export interface PodApi {
   watchPods(opts: WatchPodsOptions): Promise<void>;
   podEvents(namespace: string, podName: string, uid?: string): Promise<CoreV1Event[]>;
   podLogs(namespace: string, pod: string, container: string, opts: { tailLines: number; previous: boolean }): Promise<string[]>;
+  /** Where these Deployments' rollouts stand (which ReplicaSet is current). */
+  rollouts?(namespace: string, deployments: string[]): Promise<Map<string, RolloutFacts>>;
 }
 
 export function kubePodApi(kube: Kube): PodApi {
@@ -52,7 +54,40 @@ export function kubePodApi(kube: Kube): PodApi {
     watchPods: (opts) => watchPods(kube, opts),
     podEvents: (ns, name, uid) => podEvents(kube, ns, name, uid),
     podLogs: (ns, pod, container, opts) => podLogs(kube, ns, pod, container, opts),
+    rollouts: (ns, names) => deploymentRollouts(kube, ns, names),
   };
+}
+
+const REVISION = 'deployment.kubernetes.io/revision';
+
+/**
+ * Each Deployment's rollout as its controller reports it: settled once status.observedGeneration
+ * has caught up with metadata.generation; the current ReplicaSet is the one it owns whose revision
+ * annotation equals the Deployment's.
+ */
+export async function deploymentRollouts(kube: Kube, namespace: string, names: string[]): Promise<Map<string, RolloutFacts>> {
+  const apps = kube.kc.makeApiClient(AppsV1Api);
+  const out = new Map<string, RolloutFacts>();
+  for (const name of names) {
+    const d = await apps.readNamespacedDeployment({ name, namespace });
+    const settled = (d.status?.observedGeneration ?? -1) >= (d.metadata?.generation ?? 0);
+    if (!settled) {
+      out.set(name, { settled: false });
+      continue;
+    }
+    const revision = d.metadata?.annotations?.[REVISION];
+    const match = d.spec?.selector?.matchLabels;
+    const labelSelector = match && Object.keys(match).length ? Object.entries(match).map(([k, v]) => `${k}=${v}`).join(',') : undefined;
+    const sets: V1ReplicaSet[] = (await apps.listNamespacedReplicaSet({ namespace, ...(labelSelector ? { labelSelector } : {}) })).items;
+    const current = sets.find(
+      (rs) =>
+        revision !== undefined &&
+        rs.metadata?.annotations?.[REVISION] === revision &&
+        (rs.metadata?.ownerReferences ?? []).some((o) => o.controller && o.kind === 'Deployment' && o.uid === d.metadata?.uid),
+    );
+    out.set(name, { settled: true, currentHash: current?.metadata?.labels?.['pod-template-hash'] });
+  }
+  return out;
 }
 
 function toPod(raw: unknown): V1Pod {
@@ -276,6 +311,8 @@ export interface WaitForReadyOptions {
   pollMs?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** Deployments among the applied objects: their controller says which ReplicaSet's pods count. */
+  deployments?: string[];
 }
 
 /** A failure the wait diagnosed; carries the diagnosis for --json output and `ship why`. */
@@ -435,12 +472,31 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
     }
   }
 
+  /** Rollout facts of the Deployments; settled ones are kept (their current ReplicaSet stays so). */
+  const rolloutCache = new Map<string, RolloutFacts>();
+  async function rollouts(): Promise<Map<string, RolloutFacts> | undefined> {
+    const names = opts.deployments ?? [];
+    if (names.length === 0 || !api.rollouts) return undefined;
+    const pending = names.filter((n) => !rolloutCache.get(n)?.settled);
+    if (pending.length > 0) {
+      try {
+        for (const [name, facts] of await api.rollouts(opts.namespace, pending)) rolloutCache.set(name, facts);
+      } catch {
+        // Cannot read them (RBAC, a Deployment deleted meanwhile): judge those by their pods' ages.
+        for (const n of pending) rolloutCache.delete(n);
+      }
+    }
+    return rolloutCache.size ? rolloutCache : undefined;
+  }
+
   async function evaluateOnce(): Promise<void> {
     if (settled) return;
     const all = pods;
     const live = all.filter((p) => !p.metadata?.deletionTimestamp);
     const terminating = all.length - live.length;
-    const outgoing = outgoingPods(live);
+    const facts = await rollouts();
+    if (settled) return;
+    const outgoing = outgoingPods(live, facts);
     const counted = live.filter((p) => !replacedByController(p) && !outgoing.has(p));
     const done = counted.filter((p) => countsAsReady(p) || isCompletedJobPod(p));
     const line = statusLine(counted, done);
