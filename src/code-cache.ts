@@ -67,7 +67,12 @@ interface Header {
 
 const PREFIX = 'ship-';
 const SUFFIX = '.v8cache';
-/** Cache files of other bundles or Node versions are removed once nothing has written them for this long. */
+/**
+ * Cache files of other bundles or Node versions (another ship install, or earlier builds of a
+ * clone: each build is a new bundle) are removed beyond the newest few, and once nothing has
+ * written them for a week.
+ */
+const KEEP_OTHERS = 2;
 const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000;
 
 /** `$XDG_CACHE_HOME/ship` (when absolute, as the XDG spec asks), else `~/.cache/ship`; undefined without a home. */
@@ -115,15 +120,20 @@ function writeCache(dir: string, file: string, header: Header, data: Buffer): vo
 }
 
 function pruneOthers(dir: string, keep: string, now: number): void {
+  const others: { path: string; mtime: number }[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (path === keep || !name.startsWith(PREFIX) || !(name.endsWith(SUFFIX) || name.endsWith('.tmp'))) continue;
     try {
-      if (now - statSync(path).mtimeMs > PRUNE_AFTER_MS) rmSync(path, { force: true });
+      others.push({ path, mtime: statSync(path).mtimeMs });
     } catch {
       // another run removed it first
     }
   }
+  // A temporary file is another run's write in progress, unless it is old (that run was killed).
+  const caches = others.filter((o) => !o.path.endsWith('.tmp')).sort((a, b) => b.mtime - a.mtime);
+  const stale = [...caches.filter((o, i) => i >= KEEP_OTHERS || now - o.mtime > PRUNE_AFTER_MS), ...others.filter((o) => o.path.endsWith('.tmp') && now - o.mtime > 3600_000)];
+  for (const o of stale) rmSync(o.path, { force: true });
 }
 
 /** Compiles and runs `file` as a CommonJS module, with V8's code cache when one is there. */

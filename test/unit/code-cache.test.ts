@@ -193,16 +193,28 @@ describe('loadWithCodeCache', () => {
     expect(load().state).toBe('hit');
   });
 
-  it('removes cache files of other bundles nothing has written for a week, and nothing else', () => {
+  it('removes cache files of other bundles beyond the newest two or unwritten for a week, old temporary files, and nothing else', () => {
     mkdirSync(cacheDir, { recursive: true });
-    const old = join(cacheDir, cacheFileName('old'));
-    const recent = join(cacheDir, cacheFileName('recent'));
-    const unrelated = join(cacheDir, 'notes.txt');
-    for (const f of [old, recent, unrelated]) writeFileSync(f, 'x');
-    const eightDaysAgo = (Date.now() - 8 * 24 * 3600 * 1000) / 1000;
-    utimesSync(old, eightDaysAgo, eightDaysAgo);
-    utimesSync(unrelated, eightDaysAgo, eightDaysAgo);
+    const ago = (f: string, seconds: number) => utimesSync(f, Date.now() / 1000 - seconds, Date.now() / 1000 - seconds);
+    const files = {
+      old: join(cacheDir, cacheFileName('old')), // 8 days
+      newest: join(cacheDir, cacheFileName('newest')), // 1 minute
+      second: join(cacheDir, cacheFileName('second')), // 1 hour
+      third: join(cacheDir, cacheFileName('third')), // 2 hours: beyond the newest two
+      oldTmp: join(cacheDir, `${cacheFileName('k1')}.123.tmp`), // 2 hours: a killed write
+      freshTmp: join(cacheDir, `${cacheFileName('k1')}.456.tmp`), // a write in progress
+      unrelated: join(cacheDir, 'notes.txt'),
+    };
+    for (const f of Object.values(files)) writeFileSync(f, 'x');
+    ago(files.old, 8 * 24 * 3600);
+    ago(files.newest, 60);
+    ago(files.second, 3600);
+    ago(files.third, 7200);
+    ago(files.oldTmp, 7200);
+    ago(files.unrelated, 8 * 24 * 3600);
     load().save();
-    expect(readdirSync(cacheDir).sort()).toEqual([cacheFileName('k1'), cacheFileName('recent'), 'notes.txt'].sort());
+    expect(readdirSync(cacheDir).sort()).toEqual(
+      [cacheFileName('k1'), cacheFileName('newest'), cacheFileName('second'), `${cacheFileName('k1')}.456.tmp`, 'notes.txt'].sort(),
+    );
   });
 });
