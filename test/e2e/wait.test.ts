@@ -61,7 +61,8 @@ async function createPod(app: string, container: V1Container, spec: Partial<V1Po
   });
 }
 
-async function waitFor(app: string, builtImages: string[] = []) {
+/** Like the wait step: `deployments` are the Deployments among the applied objects. */
+async function waitFor(app: string, builtImages: string[] = [], deployments: string[] = []) {
   const statuses: string[] = [];
   const started = Date.now();
   try {
@@ -72,6 +73,7 @@ async function waitFor(app: string, builtImages: string[] = []) {
       timeoutMs: TIMEOUT_MS,
       signal: AbortSignal.timeout(TIMEOUT_MS + 30_000),
       builtImages,
+      deployments,
       onStatus: (l) => statuses.push(l),
     });
     return { ok: r, ms: Date.now() - started, statuses };
@@ -186,12 +188,14 @@ describe('waitForReady on the real cluster', () => {
       },
     });
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment(['sh', '-c', 'echo broken; exit 1']) });
-    const broken = await waitFor('web', [BUSYBOX]);
+    const broken = await waitFor('web', [BUSYBOX], ['web']);
     expect(broken.error?.code, what(broken)).toBe('pod');
     expect(broken.error!.message).toContain('Its last log line: "broken"');
 
     await apps.replaceNamespacedDeployment({ name: 'web', namespace: ns, body: deployment(['sh', '-c', 'echo fixed; exec sleep 3600']) });
-    const fixed = await waitFor('web', [BUSYBOX]);
+    // Right after the replace, the only pod may still be the old crashing one: the Deployment's
+    // controller (observedGeneration, revision) says it is outgoing.
+    const fixed = await waitFor('web', [BUSYBOX], ['web']);
     expect(fixed.error, what(fixed)).toBeUndefined();
     expect(fixed.ok!.ready).toHaveLength(1);
     expect(fixed.ms).toBeLessThan(FAST_MS);
