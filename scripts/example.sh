@@ -36,7 +36,10 @@ fi
 
 args=()
 if kubectl version --request-timeout=5s >/dev/null 2>&1; then
-  say "deploying to the cluster of the current kubeconfig: $(kubectl config current-context)"
+  context=$(kubectl config current-context)
+  say "deploying to the cluster of the current kubeconfig: $context"
+  # ship's own test cluster is not a kind/minikube/... context: say how its images get there.
+  [ "$context" = ship-local ] && args+=(--load containerd:/run/ship-cluster/containerd.sock)
 else
   say "no reachable cluster in the current kubeconfig; bringing up ship's local test cluster"
   say "(first time on this machine: builds Kubernetes from source, about 15-25 minutes; later: under a minute)"
