@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { ShipError, InterruptedError } from '../../errors.js';
 import type { ProcessRunner } from '../process.js';
 import { DEFAULT_SNAPSHOTTER, K8S_NAMESPACE, ensureImage, hasEverywhere, summarize, type CtrTarget } from './ctr.js';
-import { describeSave, openSave } from './nodes.js';
+import { saveSource } from './nodes.js';
 import type { ImageLoader, LoaderDocker } from './types.js';
 
 export function hostCtrCommand(socket: string, namespace: string, args: string[]): [string, string[]] {
@@ -63,8 +63,7 @@ export function createContainerdLoader(deps: { docker: LoaderDocker; runner: Pro
       const outcomes = await ensureImage([target], image, {
         signal: opts.signal,
         onInfo: opts.onInfo,
-        openSave: () => openSave(deps.docker, image.ref, opts.signal),
-        describe: describeSave(deps.docker, image.ref),
+        ...saveSource(deps.docker, image.ref, opts.signal),
       });
       return summarize('containerd', outcomes);
     },

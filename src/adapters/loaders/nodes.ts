@@ -5,7 +5,8 @@
 import type { Readable } from 'node:stream';
 import { ShipError, InterruptedError, errorMessage } from '../../errors.js';
 import type { LoadResult } from '../../pipeline/context.js';
-import { DEFAULT_SNAPSHOTTER, ensureImage, hasEverywhere, parseSnapshotter, summarize, type CtrTarget, type SaveFacts } from './ctr.js';
+import { DEFAULT_SNAPSHOTTER, ensureImage, hasEverywhere, parseSnapshotter, summarize, type CtrTarget, type EnsureOptions, type SaveFacts } from './ctr.js';
+import type { ImageInfo } from '../docker.js';
 import type { ImageLoader, LoaderDocker } from './types.js';
 
 export interface NodeFlavor {
@@ -87,42 +88,48 @@ function platformOf(info: { os?: string; architecture?: string; variant?: string
 }
 
 /**
- * Open `docker save` for the image with an explicit platform (Docker's containerd image store
- * otherwise exports an index whose other platforms have no content: "content digest not found").
+ * `docker save` of one image, and what ensureImage needs to know about it (layers, platform), from
+ * one `docker image inspect`. The save is opened with an explicit platform (Docker's containerd
+ * image store otherwise exports an index whose other platforms have no content: "content digest
+ * not found").
  */
-export async function openSave(docker: LoaderDocker, ref: string, signal?: AbortSignal): Promise<Readable> {
-  let info: Awaited<ReturnType<LoaderDocker['inspectImage']>>;
-  try {
-    info = await docker.inspectImage(ref);
-  } catch (e) {
-    if (signal?.aborted) throw new InterruptedError();
-    throw e;
-  }
-  if (!info) {
-    throw new ShipError('load', `Docker has no image ${ref} to load.`, {
-      hint: 'The image step should have built it; check with: docker image ls',
-    });
-  }
-  try {
-    return (await docker.saveImage(ref, { platform: platformOf(info), signal })) as Readable;
-  } catch (e) {
-    if (signal?.aborted) throw new InterruptedError();
-    if (e instanceof ShipError) throw e;
-    throw new ShipError('load', `docker save ${ref} failed: ${errorMessage(e)}`, {
-      hint: `Check that Docker has the image: docker image inspect ${ref}`,
-      cause: e,
-    });
-  }
-}
-
-/** The image's layers and platform for ensureImage (looked up once, only when a node needs an import). */
-export function describeSave(docker: LoaderDocker, ref: string): () => Promise<SaveFacts> {
-  let facts: Promise<SaveFacts> | undefined;
-  return () =>
-    (facts ??= docker.inspectImage(ref).then((info) => {
-      if (!info) throw new Error(`Docker has no image ${ref}`);
+export function saveSource(docker: LoaderDocker, ref: string, signal?: AbortSignal): Pick<EnsureOptions, 'openSave' | 'describe'> {
+  let inspected: Promise<ImageInfo> | undefined;
+  const inspect = () =>
+    (inspected ??= (async () => {
+      let info: ImageInfo | undefined;
+      try {
+        info = await docker.inspectImage(ref);
+      } catch (e) {
+        if (signal?.aborted) throw new InterruptedError();
+        throw e;
+      }
+      if (!info) {
+        throw new ShipError('load', `Docker has no image ${ref} to load.`, {
+          hint: 'The image step should have built it; check with: docker image ls',
+        });
+      }
+      return info;
+    })());
+  return {
+    async openSave() {
+      const info = await inspect();
+      try {
+        return (await docker.saveImage(ref, { platform: platformOf(info), signal })) as Readable;
+      } catch (e) {
+        if (signal?.aborted) throw new InterruptedError();
+        if (e instanceof ShipError) throw e;
+        throw new ShipError('load', `docker save ${ref} failed: ${errorMessage(e)}`, {
+          hint: `Check that Docker has the image: docker image inspect ${ref}`,
+          cause: e,
+        });
+      }
+    },
+    async describe(): Promise<SaveFacts> {
+      const info = await inspect();
       return { diffIds: info.layers ?? [], os: info.os, architecture: info.architecture, ...(info.variant ? { variant: info.variant } : {}) };
-    }));
+    },
+  };
 }
 
 export function createNodeLoader(docker: LoaderDocker, flavor: NodeFlavor, cluster: string): ImageLoader {
@@ -160,8 +167,7 @@ export function createNodeLoader(docker: LoaderDocker, flavor: NodeFlavor, clust
       const outcomes = await ensureImage(list, image, {
         signal: opts.signal,
         onInfo: opts.onInfo,
-        openSave: () => openSave(docker, image.ref, opts.signal),
-        describe: describeSave(docker, image.ref),
+        ...saveSource(docker, image.ref, opts.signal),
       });
       return summarize(flavor.tool, outcomes);
     },
