@@ -59,6 +59,20 @@ export function parseEvents(stdout: string): JsonEvent[] {
     .map((l) => JSON.parse(l) as JsonEvent);
 }
 
+/** Calls onEvent with each JSON event of ship's --json stdout as its lines arrive. */
+export function onJsonEvents(stdout: NodeJS.ReadableStream | null | undefined, onEvent: (e: JsonEvent) => void): void {
+  let buf = '';
+  stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line.trim()) onEvent(JSON.parse(line) as JsonEvent);
+    }
+  });
+}
+
 /** Runs ship to completion (CI-style: --detach) and returns exit code, output and JSON events. */
 export async function shipOnce(args: string[], env = shipEnv()) {
   const started = Date.now();
@@ -76,18 +90,9 @@ export async function shipHolding(args: string[], env = shipEnv()) {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const summary = await new Promise<JsonEvent>((resolveSummary, reject) => {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.trim()) continue;
-        const e = JSON.parse(line) as JsonEvent;
-        events.push(e);
-        if (e.type === 'summary') resolveSummary(e);
-      }
+    onJsonEvents(child.stdout, (e) => {
+      events.push(e);
+      if (e.type === 'summary') resolveSummary(e);
     });
     void child.then((r) => reject(new Error(`ship exited ${r.exitCode} before it was ready:\n${stderr}`)));
   });

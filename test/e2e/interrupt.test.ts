@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LOAD, cli, copyProject, deleteNamespace, newNamespace, parseEvents, repo, shipEnv, shipHolding, type JsonEvent } from './helpers.js';
+import { LOAD, cli, copyProject, deleteNamespace, newNamespace, onJsonEvents, repo, shipEnv, shipHolding, type JsonEvent } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterAll(async () => {
@@ -44,17 +44,8 @@ function startShip(args: string[]) {
   const child: ResultPromise = execa(process.execPath, [cli, ...args, '--json'], { env: env(), extendEnv: false, reject: false, timeout: 600_000 });
   const events: JsonEvent[] = [];
   let stderr = '';
-  let buf = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line.trim()) events.push(...parseEvents(line));
-    }
-  });
+  onJsonEvents(child.stdout, (e) => events.push(e));
   let exited = false;
   running.add(child);
   void child.then(() => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { KUBECONFIG, LOAD, cli, copyProject, deleteNamespace, kubectl, newNamespace, repo, shipEnv, shipOnce, stepStatus, type JsonEvent } from './helpers.js';
+import { KUBECONFIG, LOAD, cli, copyProject, deleteNamespace, kubectl, newNamespace, onJsonEvents, repo, shipEnv, shipOnce, stepStatus, type JsonEvent } from './helpers.js';
 
 /** The v1.34 kubectl the test cluster was built with (server-side dry-run of the exact version). */
 const KUBECTL = '/var/cache/ship-cluster/kubectl';
@@ -91,18 +91,9 @@ function startDev(args: string[]) {
   const child: ResultPromise = execa(process.execPath, [cli, 'dev', ...args, '--json'], { env: shipEnv(), reject: false, timeout: 900_000 });
   const events: JsonEvent[] = [];
   let stderr = '';
-  let buf = '';
   let exited: number | undefined;
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line.trim()) events.push(JSON.parse(line) as JsonEvent);
-    }
-  });
+  onJsonEvents(child.stdout, (e) => events.push(e));
   const done = child.then((r) => (exited = r.exitCode ?? -1));
   return {
     events,
