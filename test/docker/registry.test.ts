@@ -3,7 +3,6 @@
 
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,22 +14,12 @@ import { createDocker } from '../../src/adapters/docker.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { parseRegistry } from '../../src/core/registry.js';
 import { ShipError } from '../../src/errors.js';
+import { freePort } from '../support/free-port.js';
 
 const run = promisify(execFile);
 const scripts = join(import.meta.dirname, 'registry');
 const USER = 'alice';
 const PASSWORD = 'correct-horse';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function tagsOf(port: number, repo: string, auth?: string): Promise<string[]> {
   const res = await fetch(`http://127.0.0.1:${port}/v2/${repo}/tags/list`, {

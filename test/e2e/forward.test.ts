@@ -5,12 +5,13 @@
 
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube, type Kube } from '../../src/adapters/kube/client.js';
 import { startForward, type Forward, type ForwardEvent } from '../../src/adapters/kube/forward.js';
 import { copyProject, deleteNamespace, KUBECONFIG, kubectl, newNamespace, SOCKET } from './helpers.js';
+import { portIsFree } from '../support/free-port.js';
 
 const IMAGE = 'gradle-app:fwdtest';
 const SELECTOR = 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=fwdtest';
@@ -126,14 +127,6 @@ function raw(port: number, text: string, halfClose: boolean, timeoutMs: number):
     s.on('end', () => finish('end'));
     s.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
     s.on('connect', () => (halfClose ? s.end(text) : s.write(text)));
-  });
-}
-
-async function canBind(port: number): Promise<boolean> {
-  const s = createServer();
-  return new Promise((resolve) => {
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -256,9 +249,9 @@ describe('forward to the gradle app on the test cluster', () => {
 
   it('close() frees the local port', async () => {
     const port = fwd!.localPort;
-    expect(await canBind(port)).toBe(false);
+    expect(await portIsFree(port)).toBe(false);
     await fwd!.close();
-    expect(await canBind(port)).toBe(true);
+    expect(await portIsFree(port)).toBe(true);
     fwd = undefined;
   });
 });

@@ -5,12 +5,12 @@
 
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KUBECONFIG, LOAD, cli, copyProject, deleteNamespace, kubectl, newNamespace, onJsonEvents, repo, shipEnv, shipOnce, stepStatus, type JsonEvent } from './helpers.js';
+import { freePort, portIsFree } from '../support/free-port.js';
 
 /** The v1.34 kubectl the test cluster was built with (server-side dry-run of the exact version). */
 const KUBECTL = '/var/cache/ship-cluster/kubectl';
@@ -23,26 +23,6 @@ function ship(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number 
 async function get(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
   const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   return { status: r.status, body: await r.text() };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something still listens on 127.0.0.1:port (binding it fails). */
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
 }
 
 async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 1000): Promise<T> {

@@ -17,6 +17,7 @@ import { forwardTask } from '../../src/tasks/forward.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
 import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
 import type { RenderedObject } from '../../src/core/manifest.js';
+import { freePort, portIsFree } from '../support/free-port.js';
 
 const NS = 'shop';
 const SELECTOR = 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=demo';
@@ -297,22 +298,6 @@ function raw(port: number, send: Buffer | string, opts: { halfClose?: boolean; t
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function canBind(port: number): Promise<boolean> {
-  const s = createServer();
-  return new Promise((resolve) => {
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
 async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
@@ -410,7 +395,7 @@ describe('busy local port', () => {
     const f = await forward();
     expect(f.localPort).toBeGreaterThan(0);
     expect(f.url).toBe(`http://127.0.0.1:${f.localPort}`);
-    expect(await canBind(f.localPort)).toBe(false);
+    expect(await portIsFree(f.localPort)).toBe(false);
   });
 });
 
@@ -701,7 +686,7 @@ describe('close', () => {
     await f.close();
     await closedClients;
     await until(() => api.sockets.size === 0);
-    expect(await canBind(f.localPort)).toBe(true);
+    expect(await portIsFree(f.localPort)).toBe(true);
     await f.close(); // idempotent
   });
 
@@ -713,7 +698,7 @@ describe('close', () => {
     ac.abort();
     await until(() => !f.stats().active);
     await new Promise((r) => setTimeout(r, 50));
-    expect(await canBind(f.localPort)).toBe(true);
+    expect(await portIsFree(f.localPort)).toBe(true);
   });
 });
 
@@ -764,6 +749,6 @@ describe('forwardTask', () => {
       expect(ctx.cleanups).toHaveLength(1);
       await ctx.cleanups[0]!();
     }
-    expect(await canBind(ctx.forward!.localPort)).toBe(true);
+    expect(await portIsFree(ctx.forward!.localPort)).toBe(true);
   });
 });
