@@ -40,7 +40,7 @@ export interface RegistryDocker {
   pushImage(repository: string, tag: string, opts: { auth?: RegistryAuth; signal?: AbortSignal; onEvent?: (e: PushEvent) => void }): Promise<{ digest?: string }>;
 }
 
-/** RegistryDocker over dockerode (until src/adapters/docker.ts offers the same). */
+/** RegistryDocker over dockerode (until src/adapters/docker/ offers the same). */
 export function dockerodeRegistryDocker(docker: Dockerode): RegistryDocker {
   return {
     async tagImage(source, repository, tag) {
@@ -96,7 +96,7 @@ function who(auth: RegistryAuth | undefined): string {
 /** Turn a push failure into a ShipError('registry') (or 'docker' when the daemon itself is unreachable). */
 export function pushError(e: unknown, ctx: { target: RegistryTarget; pushRef: string; auth?: RegistryAuth; env: NodeJS.ProcessEnv }): ShipError {
   const host = ctx.target.host;
-  // The Docker adapter (src/adapters/docker.ts) already wraps stream errors as ShipError('registry',
+  // The Docker adapter (src/adapters/docker/) already wraps stream errors as ShipError('registry',
   // "Pushing REF failed: <Docker's words>"); classify by Docker's words. Other ShipErrors (docker
   // daemon down, interrupted) pass through unchanged.
   if (e instanceof ShipError && (e.code !== 'registry' || !/^Pushing \S+ failed: /.test(e.message))) return e;

@@ -1,6 +1,6 @@
 // The loader interface every way of getting an image into a cluster implements.
 
-import type { DockerApi } from '../docker.js';
+import type { DockerApi } from '../docker/api.js';
 import type { LoadResult } from '../../pipeline/context.js';
 import type { ProcessRunner } from '../process.js';
 
@@ -15,7 +15,7 @@ export interface ImageLoader {
   load(image: { ref: string; id: string }, opts: { signal?: AbortSignal; onInfo?: (m: string) => void }): Promise<LoadResult>;
 }
 
-/** The part of the Docker adapter (src/adapters/docker.ts) that loaders use. */
+/** The part of the Docker adapter (src/adapters/docker/) that loaders use. */
 export type LoaderDocker = Pick<DockerApi, 'inspectImage' | 'saveImage' | 'listContainers' | 'exec' | 'tagImage' | 'pushImage'>;
 
 export interface LoaderDeps {
