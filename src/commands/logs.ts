@@ -12,7 +12,7 @@ import { appSelector } from '../core/app-objects.js';
 import { chooseContainer } from '../core/pod-choice.js';
 import { choosePod, findAppPods, noPodsError, openTarget, type TargetFlags } from './target.js';
 import { containerRunId, streamLog, type LogTarget } from '../adapters/kube/logs.js';
-import { watchPods } from '../adapters/kube/pods.js';
+import { watchPods } from '../adapters/kube/pod-watch.js';
 import type { Kube } from '../adapters/kube/client.js';
 
 export interface LogsFlags extends TargetFlags {

@@ -7,7 +7,8 @@ import type { CommandIo } from './io.js';
 import { createOutput, type Output } from '../pipeline/output.js';
 import { sortPods } from '../core/pod-choice.js';
 import { findAppPods, openTarget, type Target, type TargetFlags } from './target.js';
-import { podEvents, watchPods } from '../adapters/kube/pods.js';
+import { podEvents } from '../adapters/kube/pod-reads.js';
+import { watchPods } from '../adapters/kube/pod-watch.js';
 import {
   columnWidths,
   formatHeader,

@@ -8,7 +8,7 @@ import { createOutput } from '../pipeline/output.js';
 import { diagnosePod, formatEvents, humanDuration, isPodReady, podSummary, timeMs, type Diagnosis } from '../core/diagnose.js';
 import { chooseContainer, pickPod } from '../core/pod-choice.js';
 import { choosePod, findAppPods, noPodsError, openTarget, type TargetFlags } from './target.js';
-import { podEvents, podLogs } from '../adapters/kube/pods.js';
+import { podEvents, podLogs } from '../adapters/kube/pod-reads.js';
 
 export interface WhyFlags extends TargetFlags {
   json?: boolean;

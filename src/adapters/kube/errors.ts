@@ -36,3 +36,10 @@ export function clusterError(what: string, kube: Kube, e: unknown): ShipError {
   });
 }
 
+
+/** The HTTP status of a failed call (ApiException's code, or a statusCode), when there is one. */
+export function statusCode(e: unknown): number | undefined {
+  const o = e as { code?: unknown; statusCode?: unknown } | undefined;
+  const c = o?.code ?? o?.statusCode;
+  return typeof c === 'number' ? c : undefined;
+}
