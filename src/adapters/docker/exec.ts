@@ -4,6 +4,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
+import { sleep } from '../../core/sleep.js';
 import type { ExecResult } from './api.js';
 import { engineMessage, statusOf } from './errors.js';
 
@@ -86,7 +87,7 @@ export async function runExec(
       exitCode = info.ExitCode;
       break;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   if (exitCode === null) {
     throw new ShipError('load', `${cmd.join(' ')} in container ${containerId} did not report an exit code.`, {

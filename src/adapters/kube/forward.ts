@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { RequestOptions } from 'node:https';
 import { WebSocket, type ClientOptions } from 'ws';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
+import { sleep } from '../../core/sleep.js';
 import type { Kube } from './client.js';
 import { bridge, holdMessages, PORT_FORWARD_PROTOCOL, type BridgeOptions, type HeldMessages } from './forward-bridge.js';
 import { PodTracker } from './forward-pods.js';
@@ -230,7 +231,7 @@ export async function startForward(kube: Kube, opts: StartForwardOptions): Promi
         if (err.status === 401 || err.status === 403) break; // retrying does not help
         tracker.markBad(pod);
         if (Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)));
+        await sleep(Math.min(200 * 2 ** attempt, 2000));
       }
     }
     if (!ws) {

@@ -7,19 +7,11 @@
 // the stream is read to the end and its error events become ShipError('registry').
 
 import type Dockerode from 'dockerode';
+import type { PushEvent } from '../docker/api.js';
 import type { ImageLoader } from './types.js';
 import type { ProcessRunner } from '../process.js';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
 import { dockerConfigPath, dockerCredentials, parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
-
-/** One progress object of Docker's push stream. */
-export interface PushEvent {
-  status?: string;
-  id?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  aux?: { Tag?: string; Digest?: string; Size?: number };
-}
 
 /** An error Docker reported inside the push stream (the registry's or the daemon's own words). */
 export class PushStreamError extends Error {
