@@ -150,7 +150,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .action((dirOrPod: string | undefined, pod: string | undefined, flags: import('./commands/logs.js').LogsFlags) =>
       run(async (io) => {
         const modules = await ship('logs');
-        const { splitDirAndPod } = await modules.objects();
+        const { splitDirAndPod } = await modules.target();
         const { runLogsCommand } = await modules.logs();
         const where = splitDirAndPod([dirOrPod, pod], io.cwd);
         return runLogsCommand(where.dir, where.pod, flags, io);
@@ -163,7 +163,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .action((args: string[], flags: import('./commands/exec.js').ExecFlags) =>
       run(async (io) => {
         const modules = await ship('exec');
-        const { splitDirAndPod } = await modules.objects();
+        const { splitDirAndPod } = await modules.target();
         const { runExecCommand } = await modules.exec();
         // What follows "--" is the command; commander hands it over mixed with the other operands.
         const rawArgs = (program as unknown as { rawArgs: string[] }).rawArgs;
@@ -185,7 +185,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .action((dirOrPod: string | undefined, pod: string | undefined, flags: import('./commands/why.js').WhyFlags) =>
       run(async (io) => {
         const modules = await ship('why');
-        const { splitDirAndPod } = await modules.objects();
+        const { splitDirAndPod } = await modules.target();
         const { runWhyCommand } = await modules.why();
         const where = splitDirAndPod([dirOrPod, pod], io.cwd);
         return runWhyCommand(where.dir, where.pod, flags, io);

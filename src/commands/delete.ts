@@ -6,7 +6,10 @@ import type { CommandIo } from './io.js';
 import { createOutput } from '../pipeline/output.js';
 import type { ShipContext } from '../pipeline/context.js';
 import { parseDuration } from '../core/options.js';
-import { appSelector, deleteAppObjects, describeObject, kubeObjectsApi, openTarget, type ObjectsApi, type TargetFlags } from '../adapters/kube/objects.js';
+import { appSelector, describeObject } from '../core/app-objects.js';
+import { deleteAppObjects } from '../adapters/kube/delete.js';
+import { kubeObjectsApi, type ObjectsApi } from '../adapters/kube/objects.js';
+import { openTarget, type TargetFlags } from './target.js';
 
 export interface DeleteFlags extends TargetFlags {
   json?: boolean;

@@ -8,9 +8,11 @@ import type { ShipContext } from '../pipeline/context.js';
 import { createOutput, type Output } from '../pipeline/output.js';
 import { parseDuration } from '../core/options.js';
 import { ShipError, errorMessage } from '../errors.js';
-import { appSelector, chooseContainer, choosePod, findAppPods, noPodsError, openTarget, type TargetFlags } from '../adapters/kube/objects.js';
+import { appSelector } from '../core/app-objects.js';
+import { chooseContainer } from '../core/pod-choice.js';
+import { choosePod, findAppPods, noPodsError, openTarget, type TargetFlags } from './target.js';
 import { containerRunId, streamLog, type LogTarget } from '../adapters/kube/logs.js';
-import { watchPods } from '../adapters/kube/pods.js';
+import { watchPods } from '../adapters/kube/pod-watch.js';
 import type { Kube } from '../adapters/kube/client.js';
 
 export interface LogsFlags extends TargetFlags {

@@ -13,7 +13,7 @@ import { planManifest } from '../tasks/manifest.js';
 import { createOutput } from '../pipeline/output.js';
 import { newContext } from '../pipeline/new-context.js';
 import { planTheImage } from '../pipeline/prepare.js';
-import { createDocker } from '../adapters/docker.js';
+import { createDocker } from '../adapters/docker/client.js';
 
 export async function runRenderCommand(dir: string, flags: RawFlags, io: CommandIo, typed?: (key: keyof RawFlags) => boolean): Promise<number> {
   const opts = await effectiveOptions(dir, flags, io, typed);

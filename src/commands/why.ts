@@ -6,8 +6,9 @@ import type { CoreV1Event, V1ContainerState, V1ContainerStatus, V1Pod } from '@k
 import type { CommandIo } from './io.js';
 import { createOutput } from '../pipeline/output.js';
 import { diagnosePod, formatEvents, humanDuration, isPodReady, podSummary, timeMs, type Diagnosis } from '../core/diagnose.js';
-import { chooseContainer, choosePod, findAppPods, noPodsError, openTarget, pickPod, type TargetFlags } from '../adapters/kube/objects.js';
-import { podEvents, podLogs } from '../adapters/kube/pods.js';
+import { chooseContainer, pickPod } from '../core/pod-choice.js';
+import { choosePod, findAppPods, noPodsError, openTarget, type TargetFlags } from './target.js';
+import { podEvents, podLogs } from '../adapters/kube/pod-reads.js';
 
 export interface WhyFlags extends TargetFlags {
   json?: boolean;

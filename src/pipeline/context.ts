@@ -126,7 +126,7 @@ export interface ShipContext {
   /** The cluster connection (set by the pipeline before load/apply). */
   kube?: import('../adapters/kube/client.js').Kube;
   /** The Docker API (set by the pipeline; minikube's docker-env may point it elsewhere). */
-  docker?: import('../adapters/docker.js').DockerApi;
+  docker?: import('../adapters/docker/api.js').DockerApi;
   /** The process runner (execa); tests hand in a fake. */
   runner?: import('../adapters/process.js').ProcessRunner;
   /** The namespace objects were applied to (flag > manifest > context > default). */

@@ -8,7 +8,7 @@ import { detectProject } from '../core/project.js';
 import { fileView } from '../adapters/fs-view.js';
 import { execaRunner } from '../adapters/process.js';
 import { openKube, serverVersion } from '../adapters/kube/client.js';
-import { createDocker } from '../adapters/docker.js';
+import { createDocker } from '../adapters/docker/client.js';
 import { createLoader } from '../adapters/loaders/index.js';
 import { loaderChoiceFor } from '../tasks/load.js';
 import { minikubeDockerEnv } from '../adapters/loaders/minikube.js';

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, relative, sep } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { ShipError, errorMessage } from '../errors.js';
-import type { DockerApi } from '../adapters/docker.js';
+import type { DockerApi } from '../adapters/docker/api.js';
 import { packContext } from '../core/build-context.js';
 import { DEFAULT_BASE_IMAGE, GENERATED_RECIPE, generateDockerfile, parseFromImages, readJarInfo } from '../core/dockerfile.js';
 import { imageNameFor, inputDigest, tagFor } from '../core/tag.js';

@@ -4,7 +4,9 @@
 import type { ListrTask } from 'listr2';
 import { ShipError } from '../errors.js';
 import { openKube, type Kube } from '../adapters/kube/client.js';
-import { waitForReady, PodFailureError, type PodApi } from '../adapters/kube/pods.js';
+import { PodFailureError } from '../core/wait-progress.js';
+import type { PodApi } from '../adapters/kube/pods.js';
+import { waitForReady } from '../adapters/kube/wait-ready.js';
 import { normalizeImageRef } from '../core/diagnose.js';
 import { deploymentNames, expectedPods, podSelector } from '../core/wait-plan.js';
 import type { ShipContext } from '../pipeline/context.js';

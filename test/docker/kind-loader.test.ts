@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocker } from '../../src/adapters/docker.js';
+import { createDocker } from '../../src/adapters/docker/client.js';
 import { createLoader } from '../../src/adapters/loaders/index.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { ShipError } from '../../src/errors.js';

@@ -10,7 +10,7 @@ import Dockerode from 'dockerode';
 import { pack } from 'tar-fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryLoader, dockerodeRegistryDocker } from '../../src/adapters/loaders/registry.js';
-import { createDocker } from '../../src/adapters/docker.js';
+import { createDocker } from '../../src/adapters/docker/client.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { parseRegistry } from '../../src/core/registry.js';
 import { ShipError } from '../../src/errors.js';
@@ -166,7 +166,7 @@ describe('registry loader against a real registry', () => {
     expect(e.message).toMatch(new RegExp(`The registry ${host.replace(/\./g, '\\.')} needs credentials`));
   });
 
-  it('works the same through the Docker adapter (src/adapters/docker.ts): push, and a refused password', async () => {
+  it('works the same through the Docker adapter (src/adapters/docker/): push, and a refused password', async () => {
     const api = createDocker(process.env);
     const host = `127.0.0.1:${authPort}`;
     const good = await dockerConfig('adapter-good', { auths: { [host]: basic(USER, PASSWORD) } });

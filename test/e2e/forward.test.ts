@@ -1,7 +1,7 @@
 // The forward against the real test cluster (test/cluster/up.sh) and the gradle fixture app, run as
 // a one-replica Deployment: load through the forward, a 50 MB answer, the app closing the
 // connection, a client half-close, the pod replaced under a running forward, and close().
-// Prints the measured numbers (they are quoted in src/adapters/kube/forward.ts).
+// Prints the measured numbers (they are quoted in bench/README.md, Port-forward design).
 
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { openKube, type Kube } from '../../src/adapters/kube/client.js';
-import { waitForReady, PodFailureError } from '../../src/adapters/kube/pods.js';
+import { PodFailureError } from '../../src/core/wait-progress.js';
+import { waitForReady } from '../../src/adapters/kube/wait-ready.js';
 import { KUBECONFIG, SOCKET, deleteNamespace, kubectl, newNamespace, repo } from './helpers.js';
 
 const PAUSE = 'ship.local/pause:3.10';

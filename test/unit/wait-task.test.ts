@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import { waitForApp } from '../../src/tasks/wait.js';
-import type { PodApi, WatchPodsOptions } from '../../src/adapters/kube/pods.js';
+import type { PodApi } from '../../src/adapters/kube/pods.js';
+import type { WatchPodsOptions } from '../../src/adapters/kube/pod-watch.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
 import type { ShipContext } from '../../src/pipeline/context.js';
 import { loadCase } from './fixtures/pods/load.js';

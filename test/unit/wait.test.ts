@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { waitForReady, PodFailureError, type PodApi } from '../../src/adapters/kube/pods.js';
+import { PodFailureError } from '../../src/core/wait-progress.js';
+import type { PodApi } from '../../src/adapters/kube/pods.js';
+import { waitForReady } from '../../src/adapters/kube/wait-ready.js';
 import { loadCase } from './fixtures/pods/load.js';
 import { InterruptedError, ShipError } from '../../src/errors.js';
 

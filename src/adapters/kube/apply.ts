@@ -7,7 +7,8 @@
 // TLS (authMethods + its fetch library).
 
 import { HttpMethod, KubernetesObjectApi } from '@kubernetes/client-node';
-import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
+import { InterruptedError, ShipError, errorMessage, throwIfAborted } from '../../errors.js';
+import { sleep } from '../../core/sleep.js';
 import type { RenderedManifest, RenderedObject } from '../../core/manifest.js';
 import type { AppliedObject } from '../../pipeline/context.js';
 import type { Kube } from './client.js';
@@ -144,19 +145,6 @@ function apiPath(apiVersion: string, resource: string, namespace: string | undef
   return `${base}${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /** Strip what the server fills in, to compare two versions of an object. */
 function comparable(obj: any): string {
@@ -336,6 +324,7 @@ async function deletePodAndWait(
       });
     }
     await sleep(250, opts.signal);
+    throwIfAborted(opts.signal);
   }
 }
 

@@ -7,19 +7,11 @@
 // the stream is read to the end and its error events become ShipError('registry').
 
 import type Dockerode from 'dockerode';
+import type { PushEvent } from '../docker/api.js';
 import type { ImageLoader } from './types.js';
 import type { ProcessRunner } from '../process.js';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
 import { dockerConfigPath, dockerCredentials, parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
-
-/** One progress object of Docker's push stream. */
-export interface PushEvent {
-  status?: string;
-  id?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  aux?: { Tag?: string; Digest?: string; Size?: number };
-}
 
 /** An error Docker reported inside the push stream (the registry's or the daemon's own words). */
 export class PushStreamError extends Error {
@@ -40,7 +32,7 @@ export interface RegistryDocker {
   pushImage(repository: string, tag: string, opts: { auth?: RegistryAuth; signal?: AbortSignal; onEvent?: (e: PushEvent) => void }): Promise<{ digest?: string }>;
 }
 
-/** RegistryDocker over dockerode (until src/adapters/docker.ts offers the same). */
+/** RegistryDocker over dockerode (until src/adapters/docker/ offers the same). */
 export function dockerodeRegistryDocker(docker: Dockerode): RegistryDocker {
   return {
     async tagImage(source, repository, tag) {
@@ -96,7 +88,7 @@ function who(auth: RegistryAuth | undefined): string {
 /** Turn a push failure into a ShipError('registry') (or 'docker' when the daemon itself is unreachable). */
 export function pushError(e: unknown, ctx: { target: RegistryTarget; pushRef: string; auth?: RegistryAuth; env: NodeJS.ProcessEnv }): ShipError {
   const host = ctx.target.host;
-  // The Docker adapter (src/adapters/docker.ts) already wraps stream errors as ShipError('registry',
+  // The Docker adapter (src/adapters/docker/) already wraps stream errors as ShipError('registry',
   // "Pushing REF failed: <Docker's words>"); classify by Docker's words. Other ShipErrors (docker
   // daemon down, interrupted) pass through unchanged.
   if (e instanceof ShipError && (e.code !== 'registry' || !/^Pushing \S+ failed: /.test(e.message))) return e;
