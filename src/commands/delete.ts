@@ -6,6 +6,7 @@ import type { CommandIo } from './io.js';
 import { createOutput } from '../pipeline/output.js';
 import type { ShipContext } from '../pipeline/context.js';
 import { parseDuration } from '../core/options.js';
+import { plural } from '../core/text.js';
 import { appSelector, deleteAppObjects, describeObject, kubeObjectsApi, openTarget, type ObjectsApi, type TargetFlags } from '../adapters/kube/objects.js';
 
 export interface DeleteFlags extends TargetFlags {
@@ -76,10 +77,6 @@ async function otherNamespaces(kube: import('../adapters/kube/client.js').Kube, 
   } catch {
     return [];
   }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /**

@@ -5,7 +5,10 @@
 import type { CoreV1Event, V1ContainerState, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { CommandIo } from './io.js';
 import { createOutput } from '../pipeline/output.js';
-import { diagnosePod, formatEvents, humanDuration, isPodReady, podSummary, timeMs, type Diagnosis } from '../core/diagnose.js';
+import { diagnosePod, type Diagnosis } from '../core/diagnose/index.js';
+import { formatEvents, humanDuration, podSummary } from '../core/kubectl-format.js';
+import { timeMs } from '../core/pod-events.js';
+import { isPodReady } from '../core/pod-ready.js';
 import { chooseContainer, choosePod, findAppPods, noPodsError, openTarget, pickPod, type TargetFlags } from '../adapters/kube/objects.js';
 import { podEvents, podLogs } from '../adapters/kube/pods.js';
 

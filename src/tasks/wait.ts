@@ -5,7 +5,7 @@ import type { ListrTask } from 'listr2';
 import { ShipError } from '../errors.js';
 import { openKube, type Kube } from '../adapters/kube/client.js';
 import { waitForReady, PodFailureError, type PodApi } from '../adapters/kube/pods.js';
-import { normalizeImageRef } from '../core/diagnose.js';
+import { shortRef } from '../core/image-ref.js';
 import { deploymentNames, expectedPods, podSelector } from '../core/wait-plan.js';
 import type { ShipContext } from '../pipeline/context.js';
 
@@ -50,7 +50,7 @@ export async function waitForApp(
       // Only the image ship built has an ID the loader can look for on the node.
       nodeHasImage:
         image && loader
-          ? async (ref) => (normalizeImageRef(ref) === normalizeImageRef(image.ref) ? loader.has({ ref: image.ref, id: image.id }, ctx.signal) : undefined)
+          ? async (ref) => (shortRef(ref) === shortRef(image.ref) ? loader.has({ ref: image.ref, id: image.id }, ctx.signal) : undefined)
           : undefined,
       onStatus: ui.onStatus,
     });

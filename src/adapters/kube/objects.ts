@@ -11,6 +11,7 @@ import { statSync } from 'node:fs';
 import { KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { ShipError, errorMessage, throwIfAborted } from '../../errors.js';
 import { MANAGED_BY_LABEL, NAME_LABEL } from '../../core/manifest.js';
+import { isPodReady } from '../../core/pod-ready.js';
 import { projectName } from '../../core/project.js';
 import { readConfig, mergeFlags } from '../../core/config.js';
 import { fileView } from '../fs-view.js';
@@ -388,7 +389,7 @@ export async function choosePod(target: Target, name: string | undefined, onMove
 /** Of several pods: a Ready one that is not being deleted, else a running one, else the newest. */
 export function pickPod(pods: V1Pod[]): V1Pod {
   const alive = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  const ready = alive.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const ready = alive.find((p) => isPodReady(p));
   if (ready) return ready;
   const running = alive.find((p) => p.status?.phase === 'Running');
   if (running) return running;

@@ -1,5 +1,5 @@
 // Pods on the cluster (@kubernetes/client-node): watch them, read their events and logs, and wait
-// until the app's pods are Ready — or fail as soon as src/core/diagnose.ts says a failure is certain.
+// until the app's pods are Ready — or fail as soon as src/core/diagnose/ says a failure is certain.
 //
 // The watch: list, then watch from the list's resourceVersion; an ERROR 410 Gone (or an HTTP 410)
 // lists again; a connection that ends (server timeout, network) re-watches from the last
@@ -11,17 +11,10 @@
 import { AppsV1Api, Watch, type CoreV1Event, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
-import {
-  diagnosePod,
-  formatEvents,
-  humanDuration,
-  isCompletedJobPod,
-  isPodReady,
-  podSummary,
-  timeMs,
-  type DiagnoseInput,
-  type Diagnosis,
-} from '../../core/diagnose.js';
+import { diagnosePod, type DiagnoseInput, type Diagnosis } from '../../core/diagnose/index.js';
+import { formatEvents, humanDuration, podSummary } from '../../core/kubectl-format.js';
+import { timeMs } from '../../core/pod-events.js';
+import { isCompletedJobPod, isPodReady } from '../../core/pod-ready.js';
 import { outgoingPods, type RolloutFacts } from '../../core/wait-plan.js';
 import type { Kube } from './client.js';
 
