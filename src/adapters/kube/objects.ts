@@ -10,7 +10,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { ShipError, errorMessage, throwIfAborted } from '../../errors.js';
-import { MANAGED_BY_LABEL, NAME_LABEL } from '../../core/manifest.js';
+import { MANAGED_BY_LABEL, NAME_LABEL } from '../../core/manifest/kinds.js';
 import { isPodReady } from '../../core/pod-ready.js';
 import { projectName } from '../../core/project.js';
 import { readConfig, mergeFlags } from '../../core/config.js';
