@@ -2,7 +2,9 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { imageNameFor, inputDigest, normalizeImageName, sameImageName, sourceFiles, tagFor, toRepositoryName, type DigestInput } from '../../src/core/tag.js';
+import { inputDigest, sourceFiles } from '../../src/adapters/source-files.js';
+import { sameRepository, shortName } from '../../src/core/image-ref.js';
+import { imageNameFor, tagFor, toRepositoryName, type DigestInput } from '../../src/core/tag.js';
 
 describe('inputDigest and tagFor', () => {
   let dir: string;
@@ -101,7 +103,7 @@ describe('inputDigest and tagFor', () => {
   });
 });
 
-describe('normalizeImageName', () => {
+describe('shortName (how imageNameFor reads manifest images)', () => {
   it('strips docker.io, library/, tag and digest', () => {
     for (const ref of [
       'kubernetes-spring',
@@ -113,21 +115,21 @@ describe('normalizeImageName', () => {
       'docker.io/kubernetes-spring:ship-0123456789ab@sha256:' + 'b'.repeat(64),
       'Kubernetes-Spring',
     ]) {
-      expect(normalizeImageName(ref), ref).toBe('kubernetes-spring');
+      expect(shortName(ref), ref).toBe('kubernetes-spring');
     }
   });
 
   it('keeps user namespaces and other registries (a port is not a tag)', () => {
-    expect(normalizeImageName('docker.io/acme/app:2')).toBe('acme/app');
-    expect(normalizeImageName('acme/app')).toBe('acme/app');
-    expect(normalizeImageName('localhost:5000/app:1')).toBe('localhost:5000/app');
-    expect(normalizeImageName('localhost:5000/app')).toBe('localhost:5000/app');
-    expect(normalizeImageName('ghcr.io/acme/app@sha256:' + 'c'.repeat(64))).toBe('ghcr.io/acme/app');
+    expect(shortName('docker.io/acme/app:2')).toBe('acme/app');
+    expect(shortName('acme/app')).toBe('acme/app');
+    expect(shortName('localhost:5000/app:1')).toBe('localhost:5000/app');
+    expect(shortName('localhost:5000/app')).toBe('localhost:5000/app');
+    expect(shortName('ghcr.io/acme/app@sha256:' + 'c'.repeat(64))).toBe('ghcr.io/acme/app');
   });
 
-  it('sameImageName', () => {
-    expect(sameImageName('kubernetes-spring', 'docker.io/library/kubernetes-spring:1')).toBe(true);
-    expect(sameImageName('kubernetes-spring', 'acme/kubernetes-spring')).toBe(false);
+  it('sameRepository', () => {
+    expect(sameRepository('kubernetes-spring', 'docker.io/library/kubernetes-spring:1')).toBe(true);
+    expect(sameRepository('kubernetes-spring', 'acme/kubernetes-spring')).toBe(false);
   });
 });
 
