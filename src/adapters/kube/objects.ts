@@ -13,7 +13,8 @@ import { ShipError, errorMessage, throwIfAborted } from '../../errors.js';
 import { MANAGED_BY_LABEL, NAME_LABEL } from '../../core/manifest/kinds.js';
 import { isPodReady } from '../../core/pod-ready.js';
 import { projectName } from '../../core/project.js';
-import { readConfig, mergeFlags } from '../../core/config.js';
+import { mergeFlags } from '../../core/config.js';
+import { readConfig } from '../config-file.js';
 import { fileView } from '../fs-view.js';
 import { openKube, type Kube } from './client.js';
 
