@@ -10,7 +10,8 @@ import type Dockerode from 'dockerode';
 import type { ImageLoader } from './types.js';
 import type { ProcessRunner } from '../process.js';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
-import { dockerConfigPath, dockerCredentials, parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
+import { parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
+import { dockerConfigPath, dockerCredentials } from '../docker-credentials.js';
 
 /** One progress object of Docker's push stream. */
 export interface PushEvent {
