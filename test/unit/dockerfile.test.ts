@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  APP_UID,
-  generateDockerfile,
-  isLayeredJar,
-  parseFromImages,
-  parseLayersIdx,
-  readJarInfo,
-} from '../../src/core/dockerfile.js';
+import { isLayeredJar, readJarInfo } from '../../src/adapters/jar.js';
+import { APP_UID, generateDockerfile, parseFromImages, parseLayersIdx } from '../../src/core/dockerfile.js';
 
 describe('generateDockerfile: plain jar', () => {
   const text = generateDockerfile({ jarName: 'build/libs/app-1.0.jar', port: 8080, layered: false });
