@@ -9,6 +9,7 @@ import { diagnosePod, type Diagnosis } from '../core/diagnose/index.js';
 import { formatEvents, humanDuration, podSummary } from '../core/kubectl-format.js';
 import { timeMs } from '../core/pod-events.js';
 import { isPodReady } from '../core/pod-ready.js';
+import { oneLine } from '../core/text.js';
 import { chooseContainer, choosePod, findAppPods, noPodsError, openTarget, pickPod, type TargetFlags } from '../adapters/kube/objects.js';
 import { podEvents, podLogs } from '../adapters/kube/pods.js';
 
@@ -56,10 +57,6 @@ export function describeState(state: V1ContainerState | undefined, now: number):
     return `terminated: exit code ${t.exitCode}${t.signal ? ` (signal ${t.signal})` : ''}${t.reason ? ` (${t.reason})` : ''}${ended !== undefined ? `, ${humanDuration(now - ended)} ago` : ''}${ran}${t.message ? ` — ${oneLine(t.message)}` : ''}`;
   }
   return 'unknown';
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
 }
 
 function containerLines(spec: { name: string; image?: string }, st: V1ContainerStatus | undefined, init: boolean, now: number): string[] {
