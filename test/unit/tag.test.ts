@@ -1,10 +1,11 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inputDigest, sourceFiles } from '../../src/adapters/source-files.js';
 import { sameRepository, shortName } from '../../src/core/image-ref.js';
-import { imageNameFor, tagFor, toRepositoryName, type DigestInput } from '../../src/core/tag.js';
+import { digestOf, imageNameFor, skipSourceDir, skipSourceFile, tagFor, toRepositoryName, type DigestInput, type HashedSourceFile } from '../../src/core/tag.js';
 
 describe('inputDigest and tagFor', () => {
   let dir: string;
@@ -100,6 +101,27 @@ describe('inputDigest and tagFor', () => {
     await put('target/y', '');
     const files = (await sourceFiles(dir)).map((f) => f.rel);
     expect(files).toEqual(['Dockerfile', 'build.gradle', 'settings.gradle', 'src/main/java/demo/App.java']);
+  });
+
+  it('digestOf is the same digest from the listed files alone, with no file system', async () => {
+    const files: HashedSourceFile[] = [];
+    for (const f of await sourceFiles(dir)) {
+      files.push({ ...f, contentSha256: createHash('sha256').update(await readFile(join(dir, f.rel))).digest('hex') });
+    }
+    const { projectDir: _dir, ...recipe } = input();
+    expect(digestOf(recipe, files)).toBe(await inputDigest(input()));
+    expect(digestOf(recipe, files.slice(1))).not.toBe(digestOf(recipe, files));
+  });
+
+  it('which files count: output directories only outside src, tool state never', () => {
+    expect(skipSourceDir('build', 'build', false)).toBe(true);
+    expect(skipSourceDir('build', 'src/main/java/build', true)).toBe(false);
+    expect(skipSourceDir('.git', 'src/.git', true)).toBe(true);
+    expect(skipSourceDir('wrapper', '.mvn/wrapper', false)).toBe(false);
+    expect(skipSourceDir('dists', '.mvn/wrapper/dists', false)).toBe(true);
+    expect(skipSourceFile('App.java')).toBe(false);
+    expect(skipSourceFile('demo.iml')).toBe(true);
+    expect(skipSourceFile('.DS_Store')).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
-// Failure diagnosis, the entry: from a pod's status, its events (and, when asked for, its logs) to one plain
-// sentence about what is wrong, and whether the outcome is already certain.
+// Failure diagnosis, the entry: from a pod's status, its events (and, when asked for, its logs)
+// to one plain sentence about what is wrong, and whether the outcome is already certain.
 //
 // Pure: no I/O, no clock unless `now` is left out. Used by the wait step (fail as soon as a failure
 // is certain instead of waiting out the deadline) and later by `ship status` / `ship why`.
