@@ -6,7 +6,7 @@
 // never listed, so it is never deleted.
 
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { MANAGED_BY_LABEL, NAME_LABEL } from './manifest.js';
+import { MANAGED_BY_LABEL, NAME_LABEL } from './manifest/kinds.js';
 
 /** The label selector of everything ship applied for one app. */
 export function appSelector(app: string): string {

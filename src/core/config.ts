@@ -4,11 +4,12 @@
 // need one). Every error names the file, the key and what the value must be, and is a usage
 // error (exit 2). Relative paths in the file are resolved against the project directory, not
 // against the directory ship was started from.
+//
+// Pure: the file is read by src/adapters/config-file.ts and its text handed to parseConfig.
 
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve, basename } from 'node:path';
+import { isAbsolute, resolve, basename } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Node } from 'yaml';
-import { ShipError, errorMessage } from '../errors.js';
+import { ShipError } from '../errors.js';
 import { parseDuration, parsePort, type RawFlags } from './options.js';
 
 /** File names ship looks for in the project directory, in this order. */
@@ -102,34 +103,6 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
 };
 
 export type ShipConfig = Partial<RawFlags>;
-
-export interface LoadedConfig {
-  /** Absolute path of the file, or undefined when the project has none. */
-  file?: string;
-  config: ShipConfig;
-}
-
-/** Read and validate the project's ship.yaml; an absent file gives an empty config. */
-export async function loadConfig(projectDir: string): Promise<ShipConfig> {
-  return (await readConfig(projectDir)).config;
-}
-
-/** Like loadConfig, and also says which file was read. */
-export async function readConfig(projectDir: string): Promise<LoadedConfig> {
-  for (const name of CONFIG_FILES) {
-    const file = join(projectDir, name);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw new ShipError('usage', `${name}: cannot be read: ${errorMessage(e)}`, { hint: `Check the permissions of ${file}.`, cause: e });
-    }
-    return { file, config: parseConfig(text, { projectDir, file }) };
-  }
-  return { config: {} };
-}
 
 /** Validate ship.yaml text. `file` is used in messages (its base name) and `projectDir` to resolve paths. */
 export function parseConfig(text: string, where: { projectDir: string; file: string }): ShipConfig {

@@ -5,7 +5,10 @@
 
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { ShipError } from '../errors.js';
-import { formatEvents, humanDuration, isCompletedJobPod, isPodReady, podSummary, timeMs, type Diagnosis } from './diagnose.js';
+import type { Diagnosis } from './diagnose/index.js';
+import { formatEvents, humanDuration, podSummary } from './kubectl-format.js';
+import { timeMs } from './pod-events.js';
+import { isCompletedJobPod, isPodReady } from './pod-ready.js';
 import { outgoingPods, type RolloutFacts } from './wait-plan.js';
 
 /** A pod without readiness probes counts once it has stayed Ready this long (default of settleMs). */

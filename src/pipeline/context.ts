@@ -142,7 +142,7 @@ export interface ShipContext {
   image?: ImageResult;
   load?: LoadResult;
   /** The rewritten multi-document YAML that apply sends, and what it holds. */
-  manifest?: import('../core/manifest.js').RenderedManifest;
+  manifest?: import('../core/manifest/types.js').RenderedManifest;
   applied?: AppliedObject[];
   appliedAt?: number;
   /** Pods that became Ready. */

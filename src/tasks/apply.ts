@@ -5,7 +5,8 @@ import type { ListrTask } from 'listr2';
 import { ShipError } from '../errors.js';
 import { openKube, type Kube } from '../adapters/kube/client.js';
 import { applyObjects } from '../adapters/kube/apply.js';
-import { isClusterScoped, type RenderedManifest } from '../core/manifest.js';
+import { isClusterScoped } from '../core/manifest/kinds.js';
+import type { RenderedManifest } from '../core/manifest/types.js';
 import type { AppliedObject, ShipContext } from '../pipeline/context.js';
 
 /** flag > the manifest's own (first namespaced object that names one) > the context's > "default". */

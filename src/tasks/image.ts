@@ -8,9 +8,11 @@ import { basename, isAbsolute, relative, sep } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { ShipError, errorMessage } from '../errors.js';
 import type { DockerApi } from '../adapters/docker/api.js';
-import { packContext } from '../core/build-context.js';
-import { DEFAULT_BASE_IMAGE, GENERATED_RECIPE, generateDockerfile, parseFromImages, readJarInfo } from '../core/dockerfile.js';
-import { imageNameFor, inputDigest, tagFor } from '../core/tag.js';
+import { packContext } from '../adapters/build-context.js';
+import { DEFAULT_BASE_IMAGE, GENERATED_RECIPE, generateDockerfile, parseFromImages } from '../core/dockerfile.js';
+import { readJarInfo } from '../adapters/jar.js';
+import { imageNameFor, tagFor } from '../core/tag.js';
+import { inputDigest } from '../adapters/source-files.js';
 import type { ImageResult, ShipContext } from '../pipeline/context.js';
 
 /** Label holding the input digest the image was built from (planImage trusts an existing tag only when it matches). */

@@ -3,16 +3,11 @@
 
 import type { ListrTask } from 'listr2';
 import { ShipError } from '../errors.js';
-import {
-  GENERATED_FILE,
-  findManifests,
-  generatePodManifest,
-  generatedPodName,
-  manifestLabel,
-  renderManifest,
-  type ManifestSource,
-  type RenderedManifest,
-} from '../core/manifest.js';
+import { GENERATED_FILE, generatePodManifest, generatedPodName } from '../core/manifest/pod.js';
+import { manifestLabel } from '../core/manifest/parse.js';
+import { renderManifest } from '../core/manifest/render.js';
+import type { ManifestSource, RenderedManifest } from '../core/manifest/types.js';
+import { findManifests } from '../adapters/manifest-files.js';
 import type { ShipContext } from '../pipeline/context.js';
 import { splitRef } from '../adapters/loaders/registry.js';
 

@@ -7,7 +7,7 @@ import { openKube, type Kube } from '../adapters/kube/client.js';
 import { PodFailureError } from '../core/wait-progress.js';
 import type { PodApi } from '../adapters/kube/pods.js';
 import { waitForReady } from '../adapters/kube/wait-ready.js';
-import { normalizeImageRef } from '../core/diagnose.js';
+import { shortRef } from '../core/image-ref.js';
 import { deploymentNames, expectedPods, podSelector } from '../core/wait-plan.js';
 import type { ShipContext } from '../pipeline/context.js';
 
@@ -52,7 +52,7 @@ export async function waitForApp(
       // Only the image ship built has an ID the loader can look for on the node.
       nodeHasImage:
         image && loader
-          ? async (ref) => (normalizeImageRef(ref) === normalizeImageRef(image.ref) ? loader.has({ ref: image.ref, id: image.id }, ctx.signal) : undefined)
+          ? async (ref) => (shortRef(ref) === shortRef(image.ref) ? loader.has({ ref: image.ref, id: image.id }, ctx.signal) : undefined)
           : undefined,
       onStatus: ui.onStatus,
     });

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube, type Kube } from '../../src/adapters/kube/client.js';
 import { applyObjects } from '../../src/adapters/kube/apply.js';
-import { renderManifest, type RenderedManifest } from '../../src/core/manifest.js';
+import { renderManifest } from '../../src/core/manifest/render.js';
+import type { RenderedManifest } from '../../src/core/manifest/types.js';
 import { ShipError } from '../../src/errors.js';
 import { KUBECONFIG, deleteNamespace, kubectl, newNamespace } from './helpers.js';
 import { rejectedShipError as shipError } from '../support/ship-error.js';

@@ -16,7 +16,7 @@ import { ShipError } from '../../src/errors.js';
 import { forwardTask } from '../../src/tasks/forward.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
 import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
-import type { RenderedObject } from '../../src/core/manifest.js';
+import type { RenderedObject } from '../../src/core/manifest/types.js';
 import { freePort, portIsFree } from '../support/free-port.js';
 
 const NS = 'shop';

@@ -9,7 +9,7 @@
 import { HttpMethod, KubernetesObjectApi } from '@kubernetes/client-node';
 import { InterruptedError, ShipError, errorMessage, throwIfAborted } from '../../errors.js';
 import { sleep } from '../../core/sleep.js';
-import type { RenderedManifest, RenderedObject } from '../../core/manifest.js';
+import type { RenderedManifest, RenderedObject } from '../../core/manifest/types.js';
 import type { AppliedObject } from '../../pipeline/context.js';
 import type { Kube } from './client.js';
 

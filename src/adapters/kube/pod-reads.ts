@@ -1,7 +1,7 @@
 // Reading what the cluster says about one pod: its events and the last lines of its logs.
 
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { timeMs } from '../../core/diagnose.js';
+import { timeMs } from '../../core/pod-events.js';
 import type { Kube } from './client.js';
 import { statusCode } from './errors.js';
 

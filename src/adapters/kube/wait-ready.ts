@@ -4,7 +4,7 @@
 
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { InterruptedError } from '../../errors.js';
-import { diagnosePod, type DiagnoseInput, type Diagnosis } from '../../core/diagnose.js';
+import { diagnosePod, type DiagnoseInput, type Diagnosis } from '../../core/diagnose/index.js';
 import type { RolloutFacts } from '../../core/wait-plan.js';
 import {
   LOG_TAIL,

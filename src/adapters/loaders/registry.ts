@@ -11,7 +11,8 @@ import type { PushEvent } from '../docker/api.js';
 import type { ImageLoader } from './types.js';
 import type { ProcessRunner } from '../process.js';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
-import { dockerConfigPath, dockerCredentials, parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
+import { parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
+import { dockerConfigPath, dockerCredentials } from '../docker-credentials.js';
 
 /** An error Docker reported inside the push stream (the registry's or the daemon's own words). */
 export class PushStreamError extends Error {
