@@ -14,7 +14,7 @@ import { readConfig, mergeFlags } from '../core/config.js';
 import { parsePort, type RawFlags } from '../core/options.js';
 import { detectProject } from '../core/project.js';
 import { chooseLoader, describeChoice, type LoaderChoice } from '../core/cluster-detect.js';
-import type { ProjectInfo } from '../pipeline/context.js';
+import type { ProjectInfo } from '../core/model.js';
 import { fileView } from '../adapters/fs-view.js';
 import { execaRunner, type ProcessRunner, type RunResult } from '../adapters/process.js';
 import { openKube, serverVersion, type Kube } from '../adapters/kube/client.js';

@@ -16,7 +16,7 @@ import { generateDockerfile, readJarInfo, type JarInfo } from '../core/dockerfil
 import { findManifests, generatePodManifest, generatedPodName, listImages } from '../core/manifest.js';
 import { imageNameFor } from '../core/tag.js';
 import { fileView } from '../adapters/fs-view.js';
-import type { ProjectInfo } from '../pipeline/context.js';
+import type { ProjectInfo } from '../core/model.js';
 
 export interface InitFlags {
   force?: boolean;

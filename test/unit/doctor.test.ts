@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { doctorExitCode, formatChecks, javaMajor, portFree, runChecks, whichIn, type DoctorProbes } from '../../src/commands/doctor.js';
 import { ShipError } from '../../src/errors.js';
 import type { Kube } from '../../src/adapters/kube/client.js';
-import type { ProjectInfo } from '../../src/pipeline/context.js';
+import type { ProjectInfo } from '../../src/core/model.js';
 
 const kube = { context: 'kind-dev', cluster: 'kind-dev', namespace: 'default', server: 'https://127.0.0.1:6443', files: ['/home/u/.kube/config'] } as unknown as Kube;
 const gradleProject: ProjectInfo = { dir: '/p/app', name: 'app', builder: 'gradle', buildCommand: ['./gradlew', ['clean', 'build']], actuator: false };

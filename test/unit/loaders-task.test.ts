@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/adapters/kube/client.js';
 import { clusterFactsFromKube } from '../../src/adapters/loaders/kube-facts.js';
 import type { LoaderDocker } from '../../src/adapters/loaders/types.js';
-import { describeLoad, loaderChoiceFor, loadTask, resolveLoaderChoice, withAdvertisedRegistry } from '../../src/tasks/load.js';
-import { memoryOutput } from '../../src/pipeline/output.js';
-import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
+import { describeLoad, loaderChoiceFor, loadStep, resolveLoaderChoice, withAdvertisedRegistry, type Loaded } from '../../src/tasks/load.js';
+import type { ShipOptions } from '../../src/core/model.js';
+import { execaRunner } from '../../src/adapters/process.js';
 import { ShipError } from '../../src/errors.js';
 
 const KUBECONFIG = `
@@ -163,34 +163,25 @@ describe('advertised local registry (KEP-1755)', () => {
   });
 });
 
-describe('loadTask', () => {
+describe('the load decision, then loadStep (as a run does: the check step decides, the load step loads)', () => {
   const ID = 'sha256:' + '9'.repeat(64);
-  function ctxFor(context: string, over: Partial<ShipOptions> = {}, docker?: Partial<LoaderDocker>): ShipContext {
-    return {
-      opts: opts(over),
-      out: memoryOutput(),
-      signal: new AbortController().signal,
-      env: {},
-      kube: { ...openKube({ kubeconfig: file, context, env: {} }), core: noLocalRegistry },
-      docker: docker as ShipContext['docker'],
-      image: { id: ID, repository: 'app', tag: 'ship-1', ref: 'app:ship-1', unchanged: false },
-      timings: [],
-      cleanups: [],
-    };
+  const image = { id: ID, repository: 'app', tag: 'ship-1', ref: 'app:ship-1', unchanged: false };
+  function caseFor(context: string, over: Partial<ShipOptions> = {}, docker?: Partial<LoaderDocker>) {
+    return { kube: { ...openKube({ kubeconfig: file, context, env: {} }), core: noLocalRegistry }, opts: opts(over), docker: docker as LoaderDocker, loaded: undefined as Loaded | undefined };
   }
-  async function runTask(ctx: ShipContext) {
-    const t = loadTask();
-    const task = { title: String(t.title), output: '', skipped: undefined as string | undefined, skip(m: string) { this.skipped = m; } };
-    await (t.task as (c: ShipContext, x: typeof task) => Promise<void>)(ctx, task);
+  async function runTask(c: ReturnType<typeof caseFor>) {
+    const task = { title: 'load', output: '', skipped: undefined as string | undefined, skip(m?: string) { this.skipped = m; } };
+    const choice = await loaderChoiceFor(c);
+    c.loaded = await loadStep({ signal: new AbortController().signal }, { choice, image, deps: { docker: c.docker, runner: execaRunner, env: {} } }, task);
     return task;
   }
 
-  it('shared daemon: sets ctx.load and ctx.loader, title says nothing was loaded', async () => {
-    const ctx = ctxFor('docker-desktop', {}, { inspectImage: async () => ({ id: ID, repoTags: [], size: 1, os: 'linux', architecture: 'amd64', labels: {} }) });
+  it('shared daemon: returns the load result and the loader, title says nothing was loaded', async () => {
+    const ctx = caseFor('docker-desktop', {}, { inspectImage: async () => ({ id: ID, repoTags: [], size: 1, os: 'linux', architecture: 'amd64', labels: {} }) });
     const task = await runTask(ctx);
-    expect(ctx.load).toMatchObject({ loader: 'shared', action: 'shared' });
-    expect(ctx.loader?.name).toBe('shared');
-    expect(await ctx.loader!.has({ ref: 'app:ship-1', id: ID })).toBe(true);
+    expect(ctx.loaded?.result).toMatchObject({ loader: 'shared', action: 'shared' });
+    expect(ctx.loaded?.loader.name).toBe('shared');
+    expect(await ctx.loaded!.loader.has({ ref: 'app:ship-1', id: ID })).toBe(true);
     expect(task.title).toContain('app:ship-1');
     expect(task.title).toContain('docker-desktop');
   });
@@ -205,19 +196,19 @@ describe('loadTask', () => {
         return { exitCode: 0, stdout: '', stderr: '' };
       },
     };
-    const ctx = ctxFor('kind-dev', {}, docker);
+    const ctx = caseFor('kind-dev', {}, docker);
     const task = await runTask(ctx);
-    expect(ctx.load).toMatchObject({ loader: 'kind', action: 'skipped', nodes: ['dev-control-plane'] });
+    expect(ctx.loaded?.result).toMatchObject({ loader: 'kind', action: 'skipped', nodes: ['dev-control-plane'] });
     expect(task.title).toBe('load · app:ship-1 already on node(s) dev-control-plane');
     expect(task.skipped).toBe(task.title);
   });
 
   it('a context ship does not know fails with the kubeconfig error before touching Docker', async () => {
-    const ctx = ctxFor('prod', {}, {});
+    const ctx = caseFor('prod', {}, {});
     const e = await runTask(ctx).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ShipError);
     expect((e as ShipError).code).toBe('kubeconfig');
-    expect(ctx.load).toBeUndefined();
+    expect(ctx.loaded).toBeUndefined();
   });
 
   it('describeLoad', () => {

@@ -16,7 +16,7 @@ import { commonHeld, layerSizesOfManifest, type HeldLayers } from '../../core/la
 import { PassThrough, type Readable } from 'node:stream';
 import { filterSave, type FilterStats } from './save-filter.js';
 import { ShipError, InterruptedError } from '../../errors.js';
-import type { LoadResult } from '../../pipeline/context.js';
+import type { LoadResult } from './types.js';
 
 export const K8S_NAMESPACE = 'k8s.io';
 export const DEFAULT_SNAPSHOTTER = 'overlayfs';

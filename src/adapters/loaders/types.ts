@@ -1,8 +1,18 @@
 // The loader interface every way of getting an image into a cluster implements.
 
 import type { DockerApi } from '../docker.js';
-import type { LoadResult } from '../../pipeline/context.js';
 import type { ProcessRunner } from '../process.js';
+
+/** What a load did: the load step's result. */
+export interface LoadResult {
+  loader: string;
+  /** What happened on each node: loaded, retagged, skipped (already there), or none needed. */
+  action: 'loaded' | 'retagged' | 'skipped' | 'shared' | 'pushed';
+  nodes: string[];
+  detail?: string;
+  /** Registry loaders: the name the image was pushed under, as the cluster pulls it; the manifest step uses it instead of the local ref. */
+  pushedRef?: string;
+}
 
 export interface ImageLoader {
   /** kind, k3d, containerd, minikube, shared, none. */
