@@ -9,6 +9,9 @@ import { describeLoad, loaderChoiceFor, loadStep, resolveLoaderChoice, withAdver
 import type { ShipOptions } from '../../src/core/model.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { ShipError } from '../../src/errors.js';
+import { ApiException } from '@kubernetes/client-node';
+import { parseRegistry } from '../../src/core/registry.js';
+import { realProbes } from '../../src/commands/doctor.js';
 
 const KUBECONFIG = `
 apiVersion: v1
@@ -160,6 +163,56 @@ describe('advertised local registry (KEP-1755)', () => {
   it('--registry on a local cluster pushes there', () => {
     const kube = openKube({ kubeconfig: file, context: 'kind-dev', env: {} });
     expect(resolveLoaderChoice({ kube, opts: opts({ registry: 'localhost:5001' }) })).toEqual({ kind: 'registry', registry: 'localhost:5001' });
+  });
+});
+
+describe('which registry a run pushes to (the one loader decision)', () => {
+  type Core = import('@kubernetes/client-node').CoreV1Api;
+  /** A cluster core that records what was asked and answers with `answer`. */
+  function fakeCore(answer: object | Error): Core & { asked: unknown[] } {
+    const asked: unknown[] = [];
+    return {
+      asked,
+      readNamespacedConfigMap: async (param: unknown) => {
+        asked.push(param);
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    } as unknown as Core & { asked: unknown[] };
+  }
+  const advertised = () => fakeCore({ data: { 'localRegistryHosting.v1': 'host: "localhost:5001"\n' } });
+  const kindDev = (core: Core) => ({ ...openKube({ kubeconfig: file, context: 'kind-dev', env: {} }), core });
+
+  it('--registry wins and the ConfigMap is not read', async () => {
+    const core = advertised();
+    expect(await loaderChoiceFor({ kube: kindDev(core), opts: opts({ registry: '127.0.0.1:5000/a' }) })).toEqual({ kind: 'registry', registry: '127.0.0.1:5000/a' });
+    expect(parseRegistry('127.0.0.1:5000/a')).toMatchObject({ host: '127.0.0.1:5000', prefix: 'a' });
+    expect(await loaderChoiceFor({ kube: kindDev(core), opts: opts({ load: 'registry:localhost:6000' }) })).toEqual({ kind: 'registry', registry: 'localhost:6000' });
+    expect(core.asked).toEqual([]);
+  });
+
+  it('without flags, the registry the cluster advertises', async () => {
+    expect(await loaderChoiceFor({ kube: kindDev(advertised()), opts: opts() })).toMatchObject({
+      kind: 'registry',
+      registry: 'localhost:5001',
+      target: { host: 'localhost:5001', source: expect.stringMatching(/local-registry-hosting/) },
+    });
+    const none = fakeCore(new ApiException(404, 'not found', {}, {}));
+    expect(await loaderChoiceFor({ kube: kindDev(none), opts: opts() })).toEqual({ kind: 'kind', cluster: 'dev' });
+    expect(none.asked).toEqual([{ name: 'local-registry-hosting', namespace: 'kube-public' }]);
+  });
+
+  it('--load naming another way skips the ConfigMap', async () => {
+    const core = advertised();
+    expect(await loaderChoiceFor({ kube: kindDev(core), opts: opts({ load: 'kind' }) })).toEqual({ kind: 'kind', cluster: 'dev' });
+    expect(core.asked).toEqual([]);
+  });
+
+  it('ship doctor asks the same decision (the advertised registry included)', async () => {
+    const { loaderChoice } = realProbes({ projectDir: dir, flags: {}, env: {} });
+    expect(await loaderChoice(kindDev(advertised()))).toMatchObject({ kind: 'registry', registry: 'localhost:5001' });
+    const forced = realProbes({ projectDir: dir, flags: { load: 'kind' }, env: {} });
+    expect(await forced.loaderChoice(kindDev(advertised()))).toEqual({ kind: 'kind', cluster: 'dev' });
   });
 });
 
