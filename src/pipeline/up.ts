@@ -3,7 +3,7 @@
 // whole data flow: what each step returns is what the next ones are handed.
 
 import type { RenderedManifest } from '../core/manifest.js';
-import type { ForwardInfo, ImageResult, ProjectInfo, SmokeResult } from '../core/model.js';
+import type { BuildResult, ForwardInfo, ImageResult, ProjectInfo, SmokeResult } from '../core/model.js';
 import type { Kube } from '../adapters/kube/client.js';
 import type { LoadResult } from '../adapters/loaders/index.js';
 import type { AppliedObject } from '../adapters/kube/apply.js';
@@ -81,10 +81,13 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
     });
 
     const noBuild = buildSkip(project, tag.existing);
-    const built = noBuild ? (steps.skip('build', noBuild), undefined) : await steps.run('build', (ui) => buildStep(ctx, { project, runner }, ui));
+    let built: BuildResult | undefined;
+    if (noBuild) steps.skip('build', noBuild);
+    else built = await steps.run('build', (ui) => buildStep(ctx, { project, runner }, ui));
 
-    const unchanged = imageSkip(tag.existing);
-    const image = unchanged ? (steps.skip('image', unchanged), tag.existing!) : await steps.run('image', (ui) => imageStep(ctx, { docker, project, tag, jar: built?.jar }, ui));
+    let image = tag.existing;
+    if (image) steps.skip('image', imageSkip(image));
+    else image = await steps.run('image', (ui) => imageStep(ctx, { docker, project, tag, jar: built?.jar }, ui));
 
     const { result: load, loader } = await steps.run('load', (ui) => loadStep(ctx, { choice: loaderChoice, image, deps: { docker, runner, env: ctx.env } }, ui));
 
@@ -103,7 +106,9 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
     }
 
     const noSmoke = smokeSkip(ctx.opts);
-    const smoke = noSmoke ? (steps.skip('smoke', noSmoke), undefined) : await steps.run('smoke', (ui) => smokeStep(ctx, { forward, appliedAt: applied.at }, ui));
+    let smoke: SmokeResult | undefined;
+    if (noSmoke) steps.skip('smoke', noSmoke);
+    else smoke = await steps.run('smoke', (ui) => smokeStep(ctx, { forward, appliedAt: applied.at }, ui));
 
     return { project, image, load, manifest, deployed, readyPods, forward, smoke };
   });

@@ -20,8 +20,9 @@ export const APP_LABEL = 'io.ship.app';
 export const CONTEXT_DOCKERFILE = '.ship.Dockerfile';
 const DEFAULT_PORT = 8080;
 
-export function imageSkip(existing: ImageResult | undefined): string | false {
-  return existing ? `image · unchanged: ${existing.ref} already built from the same sources` : false;
+/** The skip text when Docker already has the image for these sources (the tag step found it). */
+export function imageSkip(existing: ImageResult): string {
+  return `image · unchanged: ${existing.ref} already built from the same sources`;
 }
 
 export async function imageStep(
