@@ -45,7 +45,7 @@ describe('runSteps', () => {
       ['b', 'skipped', 'b · not needed'],
       ['c', 'done', 'c'],
     ]);
-    expect(events.map((e) => `${e.step}:${e.status}`)).toEqual(['a:start', 'a:done', 'b:skip', 'c:start', 'c:done']);
+    expect(events.map((e) => { const s = e as { step?: string; status?: string }; return `${s.step}:${s.status}`; })).toEqual(['a:start', 'a:done', 'b:skip', 'c:start', 'c:done']);
     expect(text()).toMatch(/✔ a · made 2 \(\d+ ms\)/);
     expect(text()).toContain('↓ b [SKIPPED: b · not needed]');
   });
