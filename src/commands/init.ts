@@ -19,7 +19,7 @@ import { listImages } from '../core/manifest/parse.js';
 import { findManifests } from '../adapters/manifest-files.js';
 import { imageNameFor } from '../core/tag.js';
 import { fileView } from '../adapters/fs-view.js';
-import type { ProjectInfo } from '../pipeline/context.js';
+import type { ProjectInfo } from '../core/model.js';
 
 export interface InitFlags {
   force?: boolean;

@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ShipError } from '../errors.js';
 import { parsePortFlag } from './port.js';
-import type { BuilderName, ShipOptions } from '../pipeline/context.js';
+import type { BuilderName, ShipOptions } from './model.js';
 
 export interface RawFlags {
   builder?: string;

@@ -1,5 +1,7 @@
-// The registry loader against real parts: the Docker engine and Debian's docker-registry on
-// loopback (one open, one with htpasswd auth). Docker allows plain HTTP to 127.0.0.0/8 registries.
+// The registry loader against real parts: the Docker engine (through ship's Docker adapter,
+// src/adapters/docker.ts) and Debian's docker-registry on loopback (one open, one with htpasswd
+// auth). Docker allows plain HTTP to 127.0.0.0/8 registries. Dockerode itself only sets the test up
+// (the image to push) and cleans up.
 
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,7 +11,7 @@ import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { pack } from 'tar-fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryLoader, dockerodeRegistryDocker } from '../../src/adapters/loaders/registry.js';
+import { createRegistryLoader } from '../../src/adapters/loaders/registry.js';
 import { createDocker } from '../../src/adapters/docker/client.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { parseRegistry } from '../../src/core/registry.js';
@@ -40,7 +42,8 @@ async function failureOf(p: Promise<unknown>): Promise<ShipError> {
 
 describe('registry loader against a real registry', () => {
   const docker = new Dockerode();
-  const dockerApi = dockerodeRegistryDocker(docker);
+  /** What ship pushes through: the real Docker adapter. */
+  const dockerApi = createDocker(process.env);
   let work: string;
   let openPort: number;
   let authPort: number;

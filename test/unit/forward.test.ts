@@ -13,9 +13,9 @@ import type { Kube } from '../../src/adapters/kube/client.js';
 import { listenLocal, portForwardUrl, startForward, type Forward, type ForwardEvent } from '../../src/adapters/kube/forward.js';
 import { choosePod, podState } from '../../src/adapters/kube/forward-pods.js';
 import { ShipError } from '../../src/errors.js';
-import { forwardTask } from '../../src/tasks/forward.js';
+import { forwardStep } from '../../src/tasks/forward.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
-import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
+import type { ShipOptions } from '../../src/core/model.js';
 import type { RenderedObject } from '../../src/core/manifest/types.js';
 import { freePort, portIsFree } from '../support/free-port.js';
 
@@ -702,7 +702,7 @@ describe('close', () => {
   });
 });
 
-describe('forwardTask', () => {
+describe('forwardStep', () => {
   it("forwards to the built container's port on the pods of its template, registers close(), follows a replacement", async () => {
     const a = await app(httpApp('pod-a'));
     const b = await app(httpApp('pod-b'));
@@ -721,34 +721,37 @@ describe('forwardTask', () => {
       opts: { port: { local: 0 } } as unknown as ShipOptions,
       out,
       signal: new AbortController().signal,
-      env: {},
-      kube: api.kube(),
-      namespace: NS,
-      project: { dir: '/x', name: 'demo', builder: 'gradle', actuator: false },
-      manifest: { yaml: '', objects: [deployment], rewritten: [{ file: 'k8s/app.yaml', kind: 'Deployment', name: 'demo', container: 'web', from: 'demo', to: 'demo:ship-1' }], otherImages: [] },
-      readyPods: ['pod-a'],
-      timings: [],
-      cleanups: [],
-    } as unknown as ShipContext;
+      cleanups: [] as Array<() => Promise<void> | void>,
+    };
     const fakeTask = { title: '', output: '' };
-    await (forwardTask().task as (c: ShipContext, t: unknown) => Promise<void>)(ctx, fakeTask);
+    const forward = await forwardStep(
+      ctx,
+      {
+        kube: api.kube(),
+        namespace: NS,
+        app: 'demo',
+        manifest: { yaml: '', objects: [deployment], rewritten: [{ file: 'k8s/app.yaml', kind: 'Deployment', name: 'demo', container: 'web', from: 'demo', to: 'demo:ship-1' }], otherImages: [] },
+        pod: 'pod-a',
+      },
+      fakeTask,
+    );
     try {
-      expect(ctx.forward).toMatchObject({ remotePort: 9090, pod: 'pod-a' });
-      expect(ctx.forward!.url).toBe(`http://127.0.0.1:${ctx.forward!.localPort}`);
-      expect(fakeTask.title).toBe(`forward · ${ctx.forward!.url} → pod/pod-a:9090`);
-      expect((await get(ctx.forward!.url)).status).toBe(200);
+      expect(forward).toMatchObject({ remotePort: 9090, pod: 'pod-a' });
+      expect(forward.url).toBe(`http://127.0.0.1:${forward.localPort}`);
+      expect(fakeTask.title).toBe(`forward · ${forward.url} → pod/pod-a:9090`);
+      expect((await get(forward.url)).status).toBe(200);
       expect(api.forwards.at(-1)).toEqual({ pod: 'pod-a', port: '9090' });
 
       api.deletePod('pod-a');
       api.addPod('pod-b', b.port);
-      await until(() => ctx.forward!.pod === 'pod-b');
-      expect((await get(ctx.forward!.url)).body.toString()).toBe('hello from pod-b\n');
+      await until(() => forward.pod === 'pod-b');
+      expect((await get(forward.url)).body.toString()).toBe('hello from pod-b\n');
       expect(out.events).toContainEqual({ type: 'forward-retarget', from: 'pod-a', to: 'pod-b' });
       expect(out.lines.some((l) => l.includes('pod pod-a is gone'))).toBe(true);
     } finally {
       expect(ctx.cleanups).toHaveLength(1);
       await ctx.cleanups[0]!();
     }
-    expect(await portIsFree(ctx.forward!.localPort)).toBe(true);
+    expect(await portIsFree(forward.localPort)).toBe(true);
   });
 });

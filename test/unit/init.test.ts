@@ -8,7 +8,7 @@ import { expectedJar, planInit, podNameFor, runInitCommand, type PlanInitInput }
 import { parseConfig } from '../../src/core/config.js';
 import type { FileView } from '../../src/core/project.js';
 import { ShipError } from '../../src/errors.js';
-import type { ProjectInfo } from '../../src/pipeline/context.js';
+import type { ProjectInfo } from '../../src/core/model.js';
 import type { CommandIo } from '../../src/commands/io.js';
 
 function memFs(files: Record<string, string>): FileView {

@@ -10,8 +10,13 @@ import { HttpMethod, KubernetesObjectApi } from '@kubernetes/client-node';
 import { InterruptedError, ShipError, errorMessage, throwIfAborted } from '../../errors.js';
 import { sleep } from '../../core/sleep.js';
 import type { RenderedManifest, RenderedObject } from '../../core/manifest/types.js';
-import type { AppliedObject } from '../../pipeline/context.js';
+import type { ObjectRef } from '../../core/model.js';
 import type { Kube } from './client.js';
+
+export interface AppliedObject extends ObjectRef {
+  /** created, configured (changed), unchanged, or recreated (a Pod refused an in-place change). */
+  result: 'created' | 'configured' | 'unchanged' | 'recreated';
+}
 
 export interface ApplyOptions {
   /** Namespace for namespaced objects whose manifest names none. */

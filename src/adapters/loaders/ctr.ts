@@ -9,11 +9,10 @@ import { ctrArgs, imageId, DEFAULT_SNAPSHOTTER } from '../../core/ctr-protocol.j
 import type { Readable } from 'node:stream';
 import { filterSave, type FilterStats } from './save-filter.js';
 import { ShipError, InterruptedError, errorMessage } from '../../errors.js';
-import type { LoadResult } from '../../pipeline/context.js';
 import { ctrFailure, ctrOk, type CtrResult, type CtrTarget } from './ctr-target.js';
 import { heldLayers, probe } from './ctr-probe.js';
 import { fanOut } from './fan-out.js';
-import type { LocalImage } from './types.js';
+import type { LoadResult, LocalImage } from './types.js';
 
 export type NodeAction = 'loaded' | 'retagged' | 'skipped';
 

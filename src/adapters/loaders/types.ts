@@ -1,7 +1,6 @@
 // The loader interface every way of getting an image into a cluster implements.
 
 import type { DockerApi } from '../docker/api.js';
-import type { LoadResult } from '../../pipeline/context.js';
 import type { ProcessRunner } from '../process.js';
 
 /** An image as Docker holds it, to be loaded into a cluster. */
@@ -10,6 +9,17 @@ export interface LocalImage {
   ref: string;
   /** Docker image ID, sha256:… (= the config digest in containerd). */
   id: string;
+}
+
+/** What a load did: the load step's result. */
+export interface LoadResult {
+  loader: string;
+  /** What happened on each node: loaded, retagged, skipped (already there), or none needed. */
+  action: 'loaded' | 'retagged' | 'skipped' | 'shared' | 'pushed';
+  nodes: string[];
+  detail?: string;
+  /** Registry loaders: the name the image was pushed under, as the cluster pulls it; the manifest step uses it instead of the local ref. */
+  pushedRef?: string;
 }
 
 export interface ImageLoader {
