@@ -34,8 +34,9 @@
 // to keep the port stable; A has none of that and the burst cost (~20 ms per new connection on
 // 2 cores) does not matter for one developer's browser or curl.
 //
-// Limits of v4.channel.k8s.io: a client half-close cannot be passed on to the app, so after the
-// client's FIN the connection is kept until the app closes, or until it has been silent for 60 s;
+// Limits of v4.channel.k8s.io: a client half-close cannot be passed on to the app, so a FIN sent
+// before any answer keeps the connection until the answer has come and the app closes or goes
+// quiet (forward-bridge.ts; a FIN after the answer closes both sides at once);
 // the answer arrives at once, the EOF after the node's 1 s grace (bench: 1.3 s for a 300 ms
 // request, 0.3 s with kubectl, whose SPDY streams carry the FIN).
 
