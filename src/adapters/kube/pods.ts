@@ -24,6 +24,7 @@ import {
 } from '../../core/diagnose.js';
 import { outgoingPods, type RolloutFacts } from '../../core/wait-plan.js';
 import type { Kube } from './client.js';
+import { STAY_UP_MS, waitTimeoutHint } from '../../core/wait-timeout.js';
 
 export const WATCH_SERVER_TIMEOUT_S = 240;
 const WATCH_IDLE_MS = (WATCH_SERVER_TIMEOUT_S + 30) * 1000;
@@ -326,7 +327,7 @@ export class PodFailureError extends ShipError {
 }
 
 const EVENTS_MIN_INTERVAL_MS = 1_500;
-export const NO_PROBE_SETTLE_MS = 5_000;
+export const NO_PROBE_SETTLE_MS = STAY_UP_MS;
 const LOG_TAIL = 40;
 
 /** A pod that a controller replaces when it fails: its failure is not the app's final word. */
@@ -535,7 +536,7 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
   async function timeout(): Promise<void> {
     if (settled) return;
     const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-    const target = (best && live.find((p) => p.metadata?.name === best!.pod)) ?? live.find((p) => !isPodReady(p));
+    const target = (best && live.find((p) => p.metadata?.name === best!.pod)) ?? live.find((p) => !isPodReady(p)) ?? live[0];
     let events: CoreV1Event[] = [];
     let d = best;
     if (target) {
@@ -548,11 +549,7 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
     const message = seenPods
       ? `Not Ready after ${waited}: ${status}${d ? ` — ${d.message}` : ''}`
       : `Not Ready after ${waited}: no pod with labels ${opts.labelSelector} appeared in namespace "${opts.namespace}".`;
-    const hint =
-      d?.hint ??
-      (seenPods
-        ? `Look at the pod: kubectl -n ${opts.namespace} describe pod ${target?.metadata?.name ?? ''}; raise --timeout if the app is just slow to start.`
-        : `Check the workload's own events (kubectl -n ${opts.namespace} describe deployment/statefulset ...): its controller may be refusing to create pods.`);
+    const hint = d?.hint ?? waitTimeoutHint({ namespace: opts.namespace, labelSelector: opts.labelSelector, pod: target?.metadata?.name, seenPods });
     fail(
       new PodFailureError('timeout', message, d, {
         hint,
