@@ -9,6 +9,8 @@
 import { canonicalName } from './image-ref.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
+import { checkManifestFileSize, checkManifestText, checkManifestTotal, manifestReadError } from './manifest-limits.js';
+import { expandListDocument } from './manifest-list.js';
 import { Document, isAlias, isMap, isSeq, parseAllDocuments, visit, type YAMLMap } from 'yaml';
 import { ShipError } from '../errors.js';
 import { findUnknownFieldsDetailed } from './manifest-fields.js';
@@ -94,7 +96,12 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 async function readSource(file: string): Promise<ManifestSource> {
-  return { file, text: await readFile(file, 'utf8') };
+  try {
+    checkManifestFileSize(file, (await stat(file)).size); // before reading it (manifest-limits.ts)
+    return { file, text: await readFile(file, 'utf8') };
+  } catch (e) {
+    throw manifestReadError(file, e);
+  }
 }
 
 /**
@@ -126,7 +133,7 @@ export async function findManifests(projectDir: string, explicit: string[]): Pro
         out.push(await readSource(path));
       }
     }
-    return out;
+    return checkManifestTotal(out);
   }
 
   const out: ManifestSource[] = [];
@@ -144,7 +151,7 @@ export async function findManifests(projectDir: string, explicit: string[]): Pro
     const src = await readSource(f);
     if (looksLikeKubernetes(src.text)) out.push(src);
   }
-  return out;
+  return checkManifestTotal(out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,6 +258,7 @@ function displayFile(file: string): string {
 function parseSources(sources: ManifestSource[]): ParsedDoc[] {
   const out: ParsedDoc[] = [];
   for (const src of sources) {
+    checkManifestText(src.file, src.text); // depth and alias bounds (manifest-limits.ts)
     const docs = parseAllDocuments(src.text);
     if (!Array.isArray(docs)) continue; // an empty stream (only comments)
     for (const [index, doc] of docs.entries()) {
@@ -266,7 +274,7 @@ function parseSources(sources: ManifestSource[]): ParsedDoc[] {
         });
       }
       if (doc.contents === null || doc.toJS() === null || doc.toJS() === undefined) continue; // empty document
-      out.push({ file: src.file, index, doc });
+      for (const one of expandListDocument(doc)) out.push({ file: src.file, index, doc: one });
     }
   }
   return out;
@@ -354,14 +362,16 @@ function addLabels(doc: Document.Parsed, metadataPath: string[], app: string): v
 
 /**
  * Every container image the manifests name (containers and initContainers of pod templates), in
- * order and without repeats. Never throws: malformed documents are skipped (render reports them).
+ * order and without repeats. Malformed documents are skipped (render reports them); only hostile
+ * input (checkManifestText) throws.
  */
 export function listImages(sources: ManifestSource[]): string[] {
   const images: string[] = [];
   for (const src of sources) {
+    checkManifestText(src.file, src.text); // hostile input is refused here too (manifest-limits.ts)
     const docs = parseAllDocuments(src.text);
     if (!Array.isArray(docs)) continue;
-    for (const doc of docs) {
+    for (const doc of docs.flatMap((d) => (d.errors.length ? [d] : expandListDocument(d)))) {
       if (doc.errors.length) continue;
       const js = doc.toJS() as Record<string, unknown> | null;
       const templatePath = js && typeof js.kind === 'string' ? POD_TEMPLATE_PATHS[js.kind] : undefined;
