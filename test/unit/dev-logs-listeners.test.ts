@@ -2,18 +2,18 @@
 // followAppLogs at the 11th redeploy of ship dev. The run's signal lives for the whole session:
 // whatever a follow (or a step) adds to it must be gone when that follow (or step) ends.
 
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getEventListeners } from 'node:events';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Kube } from '../../src/adapters/kube/client.js';
+import { startFakeApi } from '../support/fake-kube.js';
 import { followAppLogs } from '../../src/commands/logs.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
 import { waitForAnswer } from '../../src/tasks/smoke.js';
 import type { ShipContext } from '../../src/pipeline/context.js';
 
-let server: Server;
+let api: Awaited<ReturnType<typeof startFakeApi>>;
 let kube: Kube;
 const open = new Set<ServerResponse>();
 const pod = {
@@ -26,7 +26,7 @@ const pod = {
 
 beforeAll(async () => {
   // The API: a pod list, a watch that stays open, a follow log stream that stays open.
-  server = createServer((req, res) => {
+  api = await startFakeApi((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     open.add(res);
     res.on('close', () => open.delete(res));
@@ -41,21 +41,12 @@ beforeAll(async () => {
       res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '5' }, items: [pod] }));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'dev', token: 't' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'dev' }],
-    currentContext: 'fake',
-  });
-  kube = { kc, context: 'fake', cluster: 'fake', namespace: 'default', server: `http://127.0.0.1:${port}`, files: [], core: kc.makeApiClient(CoreV1Api) };
+  kube = api.kube;
 });
 
 afterAll(async () => {
   for (const r of open) r.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await api.close();
 });
 
 const warnings: Error[] = [];

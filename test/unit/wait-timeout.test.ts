@@ -7,33 +7,25 @@ import { parseConfig, mergeFlags } from '../../src/core/config.js';
 import { toOptions } from '../../src/core/options.js';
 import { MIN_WAIT_TIMEOUT_MS, STAY_UP_MS, waitTimeoutHint } from '../../src/core/wait-timeout.js';
 import { NO_PROBE_SETTLE_MS, PodFailureError, waitForReady, type PodApi } from '../../src/adapters/kube/pods.js';
-import { ExitCode, ShipError } from '../../src/errors.js';
+import { ExitCode } from '../../src/errors.js';
+import { caughtShipError } from '../support/ship-error.js';
 import { loadCase } from './fixtures/pods/load.js';
 
 const where = { projectDir: '/p/app', file: '/p/app/ship.yaml' };
 const io = { cwd: '/p', env: {}, isTTY: false };
 
-function thrown(f: () => unknown): ShipError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ShipError);
-    return e as ShipError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('a wait timeout too short to ever succeed is refused (exit 2)', () => {
   it('`timeout: 5` in ship.yaml names the file, the key, the line and the minimum', () => {
-    const e = thrown(() => parseConfig('port: 8080\ntimeout: 5\n', where));
+    const e = caughtShipError(() => parseConfig('port: 8080\ntimeout: 5\n', where));
     expect(e.exitCode).toBe(ExitCode.usage);
     expect(e.message).toMatch(/^ship\.yaml: timeout: must be a duration of at least 10s .*\(a bare number counts as seconds\) \(got 5\)\.$/);
     expect(e.details).toEqual(['/p/app/ship.yaml, line 2']);
-    expect(thrown(() => parseConfig('timeout: 3s', where)).exitCode).toBe(ExitCode.usage);
+    expect(caughtShipError(() => parseConfig('timeout: 3s', where)).exitCode).toBe(ExitCode.usage);
   });
 
   it('--timeout 5 on the command line too; 10s, 90 and 5m are fine', () => {
-    const e = thrown(() => toOptions('/p/app', { timeout: '5' }, io));
+    const e = caughtShipError(() => toOptions('/p/app', { timeout: '5' }, io));
     expect(e.exitCode).toBe(ExitCode.usage);
     expect(e.message).toContain('--timeout 5 is shorter than 10s');
     expect(toOptions('/p/app', { timeout: '10s' }, io).timeoutMs).toBe(10_000);
