@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { RawFlags } from './core/options.js';
 import { ExitCode } from './errors.js';
+import { formatInternalError, formatShipError } from './error-report.js';
 import { cacheDirectory, loadWithCodeCache, type LoadedBundle } from './code-cache.js';
 import type * as Modules from './modules.js';
 
@@ -274,17 +275,10 @@ async function report(e: unknown, json: boolean): Promise<number> {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     return ExitCode.usage;
   }
-  if (ShipError && e instanceof ShipError) {
-    const out = process.stderr;
-    out.write(`\n✖ ${e.message}\n`);
-    for (const d of e.details) out.write(`  ${d}\n`);
-    if (e.hint) out.write(`  hint: ${e.hint}\n`);
-    if (json) process.stdout.write(JSON.stringify({ type: 'result', ok: false, exitCode: e.exitCode, code: e.code, error: e.message, hint: e.hint, details: e.details }) + '\n');
-    return e.exitCode;
-  }
-  process.stderr.write(`\n✖ internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n  hint: this is a bug in ship; please report it with the output above.\n`);
-  if (json) process.stdout.write(JSON.stringify({ type: 'result', ok: false, exitCode: 1, error: String(e) }) + '\n');
-  return ExitCode.internal;
+  const out = ShipError && e instanceof ShipError ? formatShipError(e, json) : formatInternalError(e, json, ExitCode.internal);
+  process.stderr.write(out.stderr);
+  if (out.stdout) process.stdout.write(out.stdout);
+  return out.exitCode;
 }
 
 void main();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ShipError } from '../errors.js';
 import { looksLikeKubernetes } from '../core/manifest/parse.js';
 import type { ManifestSource } from '../core/manifest/types.js';
+import { checkManifestFileSize, checkManifestTotal, manifestReadError } from '../core/manifest/limits.js';
 
 const YAML_FILE = /\.ya?ml$/i;
 const MANIFEST_DIRS = ['k8s', 'kubernetes', 'deploy'];
@@ -30,7 +31,12 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 async function readSource(file: string): Promise<ManifestSource> {
-  return { file, text: await readFile(file, 'utf8') };
+  try {
+    checkManifestFileSize(file, (await stat(file)).size); // before reading it
+    return { file, text: await readFile(file, 'utf8') };
+  } catch (e) {
+    throw manifestReadError(file, e);
+  }
 }
 
 /**
@@ -62,7 +68,7 @@ export async function findManifests(projectDir: string, explicit: string[]): Pro
         out.push(await readSource(path));
       }
     }
-    return out;
+    return checkManifestTotal(out);
   }
 
   const out: ManifestSource[] = [];
@@ -80,5 +86,5 @@ export async function findManifests(projectDir: string, explicit: string[]): Pro
     const src = await readSource(f);
     if (looksLikeKubernetes(src.text)) out.push(src);
   }
-  return out;
+  return checkManifestTotal(out);
 }

@@ -11,6 +11,7 @@ import { isAbsolute, resolve, basename } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Node } from 'yaml';
 import { ShipError } from '../errors.js';
 import { parseDuration, parsePort, type RawFlags } from './options.js';
+import { MIN_WAIT_TIMEOUT_TEXT, waitTimeoutProblem } from './wait-timeout.js';
 
 /** File names ship looks for in the project directory, in this order. */
 export const CONFIG_FILES = ['ship.yaml', 'ship.yml'];
@@ -34,8 +35,7 @@ interface KeySpec {
 
 const okDuration = (v: string) => {
   try {
-    parseDuration(v);
-    return undefined;
+    return waitTimeoutProblem(parseDuration(v));
   } catch {
     return 'x';
   }
@@ -89,7 +89,7 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
     numbers: true,
     doc: "N pods, or a Deployment's replica count",
   },
-  timeout: { flag: 'timeout', kind: 'string', expect: 'a duration such as 90s or 5m', check: okDuration, numbers: true, doc: 'how long to wait for Ready' },
+  timeout: { flag: 'timeout', kind: 'string', expect: `a duration of at least ${MIN_WAIT_TIMEOUT_TEXT} such as 90s or 5m (a bare number counts as seconds)`, check: okDuration, numbers: true, doc: 'how long to wait for Ready' },
   port: { flag: 'port', kind: 'string', expect: 'a number or "LOCAL:REMOTE"', check: okPort, numbers: true, doc: 'local port to forward (0 = any free port), optionally :container port' },
   smokePath: {
     flag: 'smokePath',

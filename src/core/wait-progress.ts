@@ -10,9 +10,10 @@ import { formatEvents, humanDuration, podSummary } from './kubectl-format.js';
 import { timeMs } from './pod-events.js';
 import { isCompletedJobPod, isPodReady } from './pod-ready.js';
 import { outgoingPods, type RolloutFacts } from './wait-plan.js';
+import { STAY_UP_MS, waitTimeoutHint } from './wait-timeout.js';
 
 /** A pod without readiness probes counts once it has stayed Ready this long (default of settleMs). */
-export const NO_PROBE_SETTLE_MS = 5_000;
+export const NO_PROBE_SETTLE_MS = STAY_UP_MS;
 /** A pod's events are read at most this often, unless a failure forces a fresh read. */
 export const EVENTS_MIN_INTERVAL_MS = 1_500;
 /** How many log lines a diagnosis reads. */
@@ -142,9 +143,9 @@ export function podFailure(d: Diagnosis, events: CoreV1Event[], now: number): Po
   });
 }
 
-/** The pod a timeout talks about: the one of the best diagnosis so far, else one not Ready. */
+/** The pod a timeout talks about: the one of the best diagnosis so far, else one not Ready, else any. */
 export function timeoutTarget(live: V1Pod[], best: Diagnosis | undefined): V1Pod | undefined {
-  return (best && live.find((p) => p.metadata?.name === best.pod)) ?? live.find((p) => !isPodReady(p));
+  return (best && live.find((p) => p.metadata?.name === best.pod)) ?? live.find((p) => !isPodReady(p)) ?? live[0];
 }
 
 export interface TimeoutFacts {
@@ -168,11 +169,7 @@ export function timeoutFailure(f: TimeoutFacts): PodFailureError {
   const message = f.seenPods
     ? `Not Ready after ${waited}: ${f.status}${d ? ` — ${d.message}` : ''}`
     : `Not Ready after ${waited}: no pod with labels ${f.labelSelector} appeared in namespace "${f.namespace}".`;
-  const hint =
-    d?.hint ??
-    (f.seenPods
-      ? `Look at the pod: kubectl -n ${f.namespace} describe pod ${f.target?.metadata?.name ?? ''}; raise --timeout if the app is just slow to start.`
-      : `Check the workload's own events (kubectl -n ${f.namespace} describe deployment/statefulset ...): its controller may be refusing to create pods.`);
+  const hint = d?.hint ?? waitTimeoutHint({ namespace: f.namespace, labelSelector: f.labelSelector, pod: f.target?.metadata?.name, seenPods: f.seenPods });
   return new PodFailureError('timeout', message, d, {
     hint,
     details: [...(d?.details ?? []), ...(f.target ? [`Events of ${f.target.metadata?.name}:`, ...indent(formatEvents(f.events, f.now))] : [])],

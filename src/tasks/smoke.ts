@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { InterruptedError, ShipError, errorMessage } from '../errors.js';
 import type { ForwardInfo, SmokeResult } from '../core/model.js';
 import type { StepEnv, StepLine } from './types.js';
+import { sleep } from '../core/sleep.js';
 
 export const SMOKE_MAX_MS = 60_000;
 
@@ -68,10 +69,7 @@ export async function waitForAnswer(url: string, opts: WaitForAnswerOptions): Pr
     }
     opts.onAttempt?.(`attempt ${attempts}: ${last}`);
     if (Date.now() + backoff >= opts.deadline) break;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, backoff);
-      opts.signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    });
+    await sleep(backoff, opts.signal);
     backoff = Math.min(backoff * 2, 1000);
   }
   const secs = Math.round((Date.now() - started) / 100) / 10;

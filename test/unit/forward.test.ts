@@ -4,6 +4,7 @@
 // and the websocket closed once the app's side of the connection is done.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createServer as createHttpServer, request, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -754,4 +755,88 @@ describe('forwardStep', () => {
     }
     expect(await portIsFree(forward.localPort)).toBe(true);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 9 item 4: every request through the held forward left the local socket in CLOSE-WAIT and
+// its websocket open for ~60 s, so a browser or a load test ran out of fds (EMFILE).
+
+/** Like curl: HTTP/1.1 without `Connection: close` (the app keeps the connection alive), read the
+ * whole answer (content-length), then close the connection. */
+function curlLike(port: number, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => (s.destroy(), reject(new Error('no complete answer in time'))), timeoutMs);
+    s.on('error', (e) => (clearTimeout(timer), reject(e)));
+    s.on('end', () => (clearTimeout(timer), reject(new Error(`EOF before a complete answer: ${JSON.stringify(buf.toString())}`))));
+    s.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      const head = buf.indexOf('\r\n\r\n');
+      if (head < 0) return;
+      const length = Number(/content-length: *(\d+)/i.exec(buf.subarray(0, head).toString())?.[1] ?? NaN);
+      if (buf.length < head + 4 + length) return;
+      clearTimeout(timer);
+      s.destroy(); // the client is done: close(2), as curl does
+      resolve(buf.subarray(head + 4, head + 4 + length).toString());
+    });
+    s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  });
+}
+
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+describe('load through the held forward: keep-alive clients (issue 9 item 4)', () => {
+  async function keepAliveApp(): Promise<App> {
+    const server = createHttpServer({ keepAliveTimeout: 120_000 }, (_req, res) => {
+      res.setHeader('content-type', 'text/plain');
+      res.setHeader('content-length', '6');
+      res.end('hello\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      port: (server.address() as AddressInfo).port,
+      server,
+      close: () => (server.closeAllConnections(), new Promise((r) => server.close(() => r()))),
+    };
+  }
+
+  it('2,000 sequential and 200 concurrent requests: 0 failures, sockets and fds back to baseline within 5 s', async () => {
+    const a = await app(keepAliveApp());
+    api.addPod('pod-a', a.port);
+    const f = await forward();
+    const baseline = openFds();
+
+    let failures = 0;
+    let peakWebsockets = 0;
+    for (let i = 0; i < 2000; i++) {
+      const body = await curlLike(f.localPort).catch(() => undefined);
+      if (body !== 'hello\n') failures++;
+      peakWebsockets = Math.max(peakWebsockets, api.sockets.size);
+    }
+    const burst = await Promise.allSettled(Array.from({ length: 200 }, () => curlLike(f.localPort, 30_000)));
+    failures += burst.filter((r) => r.status === 'rejected' || r.value !== 'hello\n').length;
+    expect(failures).toBe(0);
+    expect(f.stats()).toMatchObject({ connections: 2200, failed: 0 });
+    // Sequential requests never pile up: each websocket is gone before long (bounded, not 2,000).
+    expect(peakWebsockets).toBeLessThan(50);
+    // Both sides of every connection closed: the bridge's local sockets, the websockets on the
+    // (fake) API server, and this process's fds, within 5 s.
+    await until(() => f.stats().active === 0 && api.sockets.size === 0 && openFds() <= baseline + 4, 5000).catch(() => {
+      throw new Error(`not back to baseline after 5 s: active ${f.stats().active}, websockets ${api.sockets.size}, fds ${openFds()} (baseline ${baseline})`);
+    });
+  }, 240_000);
+
+  it('a half-closing client of a keep-alive app gets the answer, then EOF after the quiet time (not the 60 s idle time)', async () => {
+    const alive = await app(tcpApp((s) => s.once('data', () => s.write('answer'))));
+    api.addPod('pod-a', alive.port);
+    const f = await forward();
+    const started = Date.now();
+    const r = await raw(f.localPort, 'req', { halfClose: true, timeoutMs: 10_000 });
+    expect(r).toEqual({ data: Buffer.from('answer'), how: 'end' });
+    expect(Date.now() - started).toBeLessThan(8000);
+    await until(() => api.sockets.size === 0 && f.stats().active === 0, 5000);
+  }, 20_000);
 });

@@ -8,6 +8,8 @@ import { ShipError } from '../../errors.js';
 import { findUnknownFieldsDetailed } from '../manifest-fields.js';
 import { POD_TEMPLATE_PATHS } from './kinds.js';
 import type { ManifestSource } from './types.js';
+import { checkManifestText } from './limits.js';
+import { expandListDocument } from './list.js';
 
 /** Whether the text looks like it holds Kubernetes objects (top-level apiVersion and kind). */
 export function looksLikeKubernetes(text: string): boolean {
@@ -27,6 +29,7 @@ export function displayFile(file: string): string {
 export function parseSources(sources: ManifestSource[]): ParsedDoc[] {
   const out: ParsedDoc[] = [];
   for (const src of sources) {
+    checkManifestText(src.file, src.text); // depth and alias bounds (limits.ts)
     const docs = parseAllDocuments(src.text);
     if (!Array.isArray(docs)) continue; // an empty stream (only comments)
     for (const [index, doc] of docs.entries()) {
@@ -42,7 +45,7 @@ export function parseSources(sources: ManifestSource[]): ParsedDoc[] {
         });
       }
       if (doc.contents === null || doc.toJS() === null || doc.toJS() === undefined) continue; // empty document
-      out.push({ file: src.file, index, doc });
+      for (const one of expandListDocument(doc)) out.push({ file: src.file, index, doc: one });
     }
   }
   return out;
@@ -85,14 +88,16 @@ export function checkUnknownFields(file: string, kind: string, name: string, js:
 
 /**
  * Every container image the manifests name (containers and initContainers of pod templates), in
- * order and without repeats. Never throws: malformed documents are skipped (render reports them).
+ * order and without repeats. Malformed documents are skipped (render reports them); only hostile
+ * input (checkManifestText) throws.
  */
 export function listImages(sources: ManifestSource[]): string[] {
   const images: string[] = [];
   for (const src of sources) {
+    checkManifestText(src.file, src.text); // hostile input is refused here too (limits.ts)
     const docs = parseAllDocuments(src.text);
     if (!Array.isArray(docs)) continue;
-    for (const doc of docs) {
+    for (const doc of docs.flatMap((d) => (d.errors.length ? [d] : expandListDocument(d)))) {
       if (doc.errors.length) continue;
       const js = doc.toJS() as Record<string, unknown> | null;
       const templatePath = js && typeof js.kind === 'string' ? POD_TEMPLATE_PATHS[js.kind] : undefined;
