@@ -181,7 +181,7 @@ describe('loadTask', () => {
   async function runTask(ctx: ShipContext) {
     const t = loadTask();
     const task = { title: String(t.title), output: '', skipped: undefined as string | undefined, skip(m: string) { this.skipped = m; } };
-    await (t.task as (c: ShipContext, x: typeof task) => Promise<void>)(ctx, task);
+    await (t.task as (c: ShipContext, x: unknown) => Promise<void>)(ctx, task);
     return task;
   }
 
