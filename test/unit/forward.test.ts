@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, request, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Kube } from '../../src/adapters/kube/client.js';
@@ -622,8 +622,7 @@ describe('following the pods', () => {
     api.deletePod('pod-a'); // the watch says so; the replacement is not Ready yet
     api.addPod('pod-b', b.port, false);
     const pending = get(f.url, 8000); // waits for a Ready pod instead of failing
-    await new Promise((r) => setTimeout(r, 300));
-    expect(infos).toContain('forward: pod pod-a is not Ready any more; new connections wait for a Ready pod');
+    await until(() => infos.includes('forward: pod pod-a is not Ready any more; new connections wait for a Ready pod'));
     api.setReady('pod-b', true);
     const r = await pending;
     expect(r.body.toString()).toBe('hello from pod-b\n');
@@ -697,8 +696,7 @@ describe('close', () => {
     const f = await forward({ signal: ac.signal });
     ac.abort();
     await until(() => !f.stats().active);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await portIsFree(f.localPort)).toBe(true);
+    await vi.waitFor(async () => expect(await portIsFree(f.localPort)).toBe(true), { timeout: 2000, interval: 20 });
   });
 });
 
