@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBECONFIG, LOAD, cli, deleteNamespace, ensureNodeImage, kubectl, newNamespace, repo, ship, shipEnv, waitForCluster } from './helpers.js';
+import { LOAD, cli, deleteNamespace, ensureNodeImage, kubectl, newNamespace, repo, ship, shipEnv, waitForCluster } from './helpers.js';
 import { until } from '../support/until.js';
 
 const BUSYBOX = 'ship.local/busybox:1';
