@@ -8,14 +8,21 @@
 
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube, type Kube } from '../../src/adapters/kube/client.js';
 import { startForward, type Forward, type ForwardEvent } from '../../src/adapters/kube/forward.js';
 import { copyProject, deleteNamespace, KUBECONFIG, kubectl, LOAD, newNamespace, repo, shipHolding, waitForCluster, type ShipProcess } from './helpers.js';
 import { portIsFree } from '../support/free-port.js';
+import { raw } from '../support/raw-tcp.js';
 import { sleep, until } from '../support/until.js';
+
+/** A raw request whose answer is read as text, with how long it took. */
+const rawText = async (...args: Parameters<typeof raw>) => {
+  const started = Date.now();
+  const r = await raw(...args);
+  return { data: r.data.toString(), how: r.how, ms: Date.now() - started };
+};
 
 /** The fixture Deployment's pods (its own template label, and ship's). */
 const SELECTOR = 'app=gradle-app,app.kubernetes.io/managed-by=ship';
@@ -53,28 +60,6 @@ function getHashed(url: string, timeoutMs = 30_000): Promise<{ status: number; b
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
-  });
-}
-
-/** Raw request; resolves with what arrived and how the connection ended ('end', an error code, or 'hang'). */
-function raw(port: number, text: string, halfClose: boolean, timeoutMs: number): Promise<{ data: string; how: string; ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    let data = '';
-    let done = false;
-    const finish = (how: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ data, how, ms: Date.now() - started });
-    };
-    const timer = setTimeout(() => finish('hang'), timeoutMs);
-    s.on('data', (c: Buffer) => (data += c.toString()));
-    s.on('end', () => finish('end'));
-    s.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
-    s.on('connect', () => (halfClose ? s.end(text) : s.write(text)));
   });
 }
 
@@ -134,7 +119,7 @@ describe('forward to the gradle app on the test cluster', () => {
   });
 
   it('/close: the app closing the connection ends the client read, no hang', async () => {
-    const r = await raw(fwd!.localPort, 'GET /close HTTP/1.1\r\nHost: x\r\n\r\n', false, 10_000);
+    const r = await rawText(fwd!.localPort, 'GET /close HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 10_000 });
     console.log(`[forward e2e] GET /close: ${r.how} after ${r.ms} ms`);
     expect(r.how).toBe('end');
     expect(r.data).toMatch(/^HTTP\/1\.1 200/);
@@ -143,7 +128,7 @@ describe('forward to the gradle app on the test cluster', () => {
   });
 
   it('a client half-close still gets the whole answer, then EOF', async () => {
-    const r = await raw(fwd!.localPort, 'GET /slow?ms=500 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', true, 10_000);
+    const r = await rawText(fwd!.localPort, 'GET /slow?ms=500 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { halfClose: true, timeoutMs: 10_000 });
     console.log(`[forward e2e] half-close GET /slow?ms=500: ${r.how} after ${r.ms} ms`);
     expect(r.how).toBe('end');
     expect(r.data).toMatch(/^HTTP\/1\.1 200/);

@@ -18,6 +18,7 @@ import { memoryOutput } from '../../src/pipeline/output.js';
 import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
 import type { RenderedObject } from '../../src/core/manifest.js';
 import { freePort, portIsFree } from '../support/free-port.js';
+import { raw } from '../support/raw-tcp.js';
 
 const NS = 'shop';
 const SELECTOR = 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=demo';
@@ -271,30 +272,6 @@ function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: Buf
     req.on('timeout', () => req.destroy(new Error('client timeout')));
     req.on('error', reject);
     req.end();
-  });
-}
-
-/** Raw connection: resolves with everything received and how it ended ('end' or an error code). */
-function raw(port: number, send: Buffer | string, opts: { halfClose?: boolean; timeoutMs?: number } = {}): Promise<{ data: Buffer; how: string }> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    let done = false;
-    const finish = (how: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ data: Buffer.concat(chunks), how });
-    };
-    const timer = setTimeout(() => finish('hang'), opts.timeoutMs ?? 5000);
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('end', () => finish('end'));
-    s.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
-    s.on('connect', () => {
-      if (opts.halfClose) s.end(send);
-      else s.write(send);
-    });
   });
 }
 
