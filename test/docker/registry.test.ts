@@ -17,6 +17,7 @@ import { execaRunner } from '../../src/adapters/process.js';
 import { parseRegistry } from '../../src/core/registry.js';
 import { ShipError } from '../../src/errors.js';
 import { freePort } from '../support/free-port.js';
+import { rejectedShipError as failureOf } from '../support/ship-error.js';
 
 const run = promisify(execFile);
 const scripts = join(import.meta.dirname, 'registry');
@@ -31,14 +32,6 @@ async function tagsOf(port: number, repo: string, auth?: string): Promise<string
   return ((await res.json()) as { tags: string[] | null }).tags ?? [];
 }
 
-async function failureOf(p: Promise<unknown>): Promise<ShipError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as ShipError;
-  }
-  throw new Error('expected the push to fail, it succeeded');
-}
 
 describe('registry loader against a real registry', () => {
   const docker = new Dockerode();

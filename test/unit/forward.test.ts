@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { createServer as createHttpServer, request, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Kube } from '../../src/adapters/kube/client.js';
@@ -19,6 +19,7 @@ import { memoryOutput } from '../../src/pipeline/output.js';
 import type { ShipOptions } from '../../src/core/model.js';
 import type { RenderedObject } from '../../src/core/manifest/types.js';
 import { freePort, portIsFree } from '../support/free-port.js';
+import { raw } from '../support/raw-tcp.js';
 
 const NS = 'shop';
 const SELECTOR = 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=demo';
@@ -272,30 +273,6 @@ function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: Buf
     req.on('timeout', () => req.destroy(new Error('client timeout')));
     req.on('error', reject);
     req.end();
-  });
-}
-
-/** Raw connection: resolves with everything received and how it ended ('end' or an error code). */
-function raw(port: number, send: Buffer | string, opts: { halfClose?: boolean; timeoutMs?: number } = {}): Promise<{ data: Buffer; how: string }> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    let done = false;
-    const finish = (how: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ data: Buffer.concat(chunks), how });
-    };
-    const timer = setTimeout(() => finish('hang'), opts.timeoutMs ?? 5000);
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('end', () => finish('end'));
-    s.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
-    s.on('connect', () => {
-      if (opts.halfClose) s.end(send);
-      else s.write(send);
-    });
   });
 }
 
@@ -623,8 +600,7 @@ describe('following the pods', () => {
     api.deletePod('pod-a'); // the watch says so; the replacement is not Ready yet
     api.addPod('pod-b', b.port, false);
     const pending = get(f.url, 8000); // waits for a Ready pod instead of failing
-    await new Promise((r) => setTimeout(r, 300));
-    expect(infos).toContain('forward: pod pod-a is not Ready any more; new connections wait for a Ready pod');
+    await until(() => infos.includes('forward: pod pod-a is not Ready any more; new connections wait for a Ready pod'));
     api.setReady('pod-b', true);
     const r = await pending;
     expect(r.body.toString()).toBe('hello from pod-b\n');
@@ -698,8 +674,7 @@ describe('close', () => {
     const f = await forward({ signal: ac.signal });
     ac.abort();
     await until(() => !f.stats().active);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await portIsFree(f.localPort)).toBe(true);
+    await vi.waitFor(async () => expect(await portIsFree(f.localPort)).toBe(true), { timeout: 2000, interval: 20 });
   });
 });
 

@@ -43,7 +43,7 @@ describe('ship init planning', () => {
   });
 
   it('uses the built jar when there is one', () => {
-    const plan = planInit(input({ jar: { rel: 'build/libs/demo-1.jar', info: { layered: false } as never } }));
+    const plan = planInit(input({ jar: { rel: 'build/libs/demo-1.jar', info: { layered: false, layers: [] } } }));
     expect(plan.write[0].text).toContain('COPY build/libs/demo-1.jar /app/app.jar');
     expect(plan.notes).toEqual([]);
   });

@@ -139,6 +139,13 @@ function fakeDocker(nodes: FakeNode[], image = { ref: REF, id: ID }) {
       const globals = cmd[1] === '-a' ? 5 : 3;
       return node.ctrd.run(cmd.slice(globals), opts?.stdin, opts?.signal);
     },
+    // Node loaders never tag or push; a call would be a bug the test must see.
+    async tagImage() {
+      throw new Error('fake docker: tagImage is not expected from a node loader');
+    },
+    async pushImage() {
+      throw new Error('fake docker: pushImage is not expected from a node loader');
+    },
   };
   return {
     docker,

@@ -7,6 +7,7 @@ import type { PushEvent } from '../../src/adapters/docker/api.js';
 import { parseRegistry, targetFromHosting, type RegistryAuth } from '../../src/core/registry.js';
 import type { ProcessRunner } from '../../src/adapters/process.js';
 import { ShipError } from '../../src/errors.js';
+import { rejectedShipError } from '../support/ship-error.js';
 
 const noRunner: ProcessRunner = {
   async run(cmd) {
@@ -131,7 +132,7 @@ describe('registry loader', () => {
     await login('localhost:5000', 'alice', 'bad');
     const wrapped = new ShipError('registry', 'Pushing localhost:5000/kubernetes-spring:ship-3f2a failed: unauthorized: authentication required', { hint: 'generic' });
     const docker = fakeDocker(() => ({ events: [], error: wrapped }));
-    const e = await createRegistryLoader(deps(docker), parseRegistry('localhost:5000')).load(image, {}).catch((x: unknown) => x as ShipError);
+    const e = await rejectedShipError(createRegistryLoader(deps(docker), parseRegistry('localhost:5000')).load(image, {}));
     expect(e.message).toBe('The registry localhost:5000 refused the credentials for "alice".');
     expect(e.details).toEqual(['unauthorized: authentication required']);
     const other = new ShipError('docker', 'The Docker engine does not answer.');

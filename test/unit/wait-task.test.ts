@@ -90,7 +90,8 @@ describe('waitStep', () => {
     expect(has).toHaveBeenCalledWith({ ref: 'kubernetes-spring:ship-3f2a9c1b7d0e', id: 'sha256:1' }, ctx.signal);
     expect(ctx.out.events).toHaveLength(1);
     expect(ctx.out.events[0]).toMatchObject({ type: 'diagnosis', reason: 'ImagePullBackOff', pod: 'spring-pod', container: 'app', certain: true, outcome: 'pod' });
-    expect(String(ctx.out.events[0].message)).toContain('ship built this image, but it is not on the node');
+    const diagnosis = ctx.out.events[0];
+    expect(diagnosis?.type === 'diagnosis' && diagnosis.message).toContain('ship built this image, but it is not on the node');
     expect(ready).toBeUndefined();
   });
 });
