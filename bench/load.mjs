@@ -27,7 +27,7 @@ const outDir = join(repo, 'node_modules/.cache/ship-bench-load');
 // Child mode: one load with ship's loader, then report wall time and peak RSS.
 if (process.argv[2] === '--child') {
   const [, , , cluster, ref, id] = process.argv;
-  const { createDocker } = await import(pathToFileURL(join(outDir, 'adapters/docker.js')).href);
+  const { createDocker } = await import(pathToFileURL(join(outDir, 'adapters/docker/client.js')).href);
   const { createLoader } = await import(pathToFileURL(join(outDir, 'adapters/loaders/index.js')).href);
   const { execaRunner } = await import(pathToFileURL(join(outDir, 'adapters/process.js')).href);
   const docker = createDocker(process.env);

@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { RawFlags } from './core/options.js';
 import { ExitCode } from './errors.js';
+import { formatInternalError, formatShipError } from './error-report.js';
 import { cacheDirectory, loadWithCodeCache, type LoadedBundle } from './code-cache.js';
 import type * as Modules from './modules.js';
 
@@ -150,7 +151,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .action((dirOrPod: string | undefined, pod: string | undefined, flags: import('./commands/logs.js').LogsFlags) =>
       run(async (io) => {
         const modules = await ship('logs');
-        const { splitDirAndPod } = await modules.objects();
+        const { splitDirAndPod } = await modules.target();
         const { runLogsCommand } = await modules.logs();
         const where = splitDirAndPod([dirOrPod, pod], io.cwd);
         return runLogsCommand(where.dir, where.pod, flags, io);
@@ -163,7 +164,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .action((args: string[], flags: import('./commands/exec.js').ExecFlags) =>
       run(async (io) => {
         const modules = await ship('exec');
-        const { splitDirAndPod } = await modules.objects();
+        const { splitDirAndPod } = await modules.target();
         const { runExecCommand } = await modules.exec();
         // What follows "--" is the command; commander hands it over mixed with the other operands.
         const rawArgs = (program as unknown as { rawArgs: string[] }).rawArgs;
@@ -185,7 +186,7 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .action((dirOrPod: string | undefined, pod: string | undefined, flags: import('./commands/why.js').WhyFlags) =>
       run(async (io) => {
         const modules = await ship('why');
-        const { splitDirAndPod } = await modules.objects();
+        const { splitDirAndPod } = await modules.target();
         const { runWhyCommand } = await modules.why();
         const where = splitDirAndPod([dirOrPod, pod], io.cwd);
         return runWhyCommand(where.dir, where.pod, flags, io);
@@ -274,17 +275,10 @@ async function report(e: unknown, json: boolean): Promise<number> {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     return ExitCode.usage;
   }
-  if (ShipError && e instanceof ShipError) {
-    const out = process.stderr;
-    out.write(`\n✖ ${e.message}\n`);
-    for (const d of e.details) out.write(`  ${d}\n`);
-    if (e.hint) out.write(`  hint: ${e.hint}\n`);
-    if (json) process.stdout.write(JSON.stringify({ type: 'result', ok: false, exitCode: e.exitCode, code: e.code, error: e.message, hint: e.hint, details: e.details }) + '\n');
-    return e.exitCode;
-  }
-  process.stderr.write(`\n✖ internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n  hint: this is a bug in ship; please report it with the output above.\n`);
-  if (json) process.stdout.write(JSON.stringify({ type: 'result', ok: false, exitCode: 1, error: String(e) }) + '\n');
-  return ExitCode.internal;
+  const out = ShipError && e instanceof ShipError ? formatShipError(e, json) : formatInternalError(e, json, ExitCode.internal);
+  process.stderr.write(out.stderr);
+  if (out.stdout) process.stdout.write(out.stdout);
+  return out.exitCode;
 }
 
 void main();

@@ -12,5 +12,5 @@ export const exec = () => import('./commands/exec.js');
 export const why = () => import('./commands/why.js');
 export const doctor = () => import('./commands/doctor.js');
 export const init = () => import('./commands/init.js');
-export const objects = () => import('./adapters/kube/objects.js');
+export const target = () => import('./commands/target.js');
 export const errors = () => import('./errors.js');

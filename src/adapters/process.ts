@@ -3,6 +3,7 @@
 
 import { execa } from 'execa';
 import { InterruptedError } from '../errors.js';
+import { endGroup, signalGroup } from './process-group.js';
 
 export interface RunOptions {
   cwd: string;
@@ -14,6 +15,8 @@ export interface RunOptions {
   input?: string | NodeJS.ReadableStream;
   /** How many trailing lines of output to keep in the result (default 60). */
   keepLines?: number;
+  /** On abort: how long the process group has after SIGTERM before SIGKILL (default 5 s). */
+  killGraceMs?: number;
 }
 
 export interface RunResult {
@@ -34,21 +37,12 @@ export interface ProcessRunner {
 const liveGroups = new Set<number>();
 let exitHook = false;
 
-/** Signals the child's whole process group: a build's grandchildren (a shell's `sleep`, forked JVMs) too. */
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is gone already
-  }
-}
-
 function trackGroup(pid: number): void {
   liveGroups.add(pid);
   if (!exitHook) {
     exitHook = true;
     // A second Ctrl-C exits at once, without waiting for the cleanups: no child may outlive ship.
-    process.once('exit', () => liveGroups.forEach((g) => killGroup(g, 'SIGKILL')));
+    process.once('exit', () => liveGroups.forEach((g) => signalGroup(g, 'SIGKILL')));
   }
 }
 
@@ -61,8 +55,9 @@ export const execaRunner: ProcessRunner = {
       cwd: opts.cwd,
       env: opts.env,
       extendEnv: opts.env === undefined,
-      cancelSignal: opts.signal,
-      forceKillAfterDelay: 3000,
+      // No cancelSignal: an abort ends the whole group below (SIGTERM, grace, SIGKILL), not only
+      // the direct child, and execa's forceKillAfterDelay would SIGKILL a JVM still shutting down.
+      forceKillAfterDelay: false,
       // Its own process group, so an abort stops everything the command started: killing only the
       // direct child (a wrapper script) left its children running, holding the output pipe open, and
       // ship waited for them.
@@ -79,14 +74,12 @@ export const execaRunner: ProcessRunner = {
           : { stdin: 'ignore' as const }),
     });
     const pid = proc.pid;
+    // Graceful: SIGTERM to the group, SIGKILL after the grace period. run() returns only once the
+    // whole group is gone; until then the exit hook covers ship dying (a second Ctrl-C).
+    let ending: Promise<unknown> | undefined;
     const onAbort = () => {
-      if (pid === undefined) return;
-      killGroup(pid, 'SIGTERM');
-      // What ignores SIGTERM gets SIGKILL; until then the exit hook covers a quick exit of ship.
-      setTimeout(() => {
-        killGroup(pid, 'SIGKILL');
-        liveGroups.delete(pid);
-      }, 3000).unref();
+      if (pid === undefined || ending) return;
+      ending = endGroup(pid, opts.killGraceMs ?? 5000).finally(() => liveGroups.delete(pid));
     };
     if (pid !== undefined) trackGroup(pid);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -101,6 +94,7 @@ export const execaRunner: ProcessRunner = {
       result = await proc;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
+      await ending;
       // Ended by itself: what it left running on purpose (a build daemon) is not ship's to stop.
       if (pid !== undefined && !opts.signal?.aborted) liveGroups.delete(pid);
     }

@@ -3,10 +3,13 @@
 // without ship's labels are never touched.
 
 import type { CommandIo } from './io.js';
-import { createOutput } from '../pipeline/output.js';
-import type { ShipContext } from '../pipeline/context.js';
+import { createOutput, type Output } from '../pipeline/output.js';
+import type { Kube } from '../adapters/kube/client.js';
 import { parseDuration } from '../core/options.js';
-import { appSelector, deleteAppObjects, describeObject, kubeObjectsApi, openTarget, type ObjectsApi, type TargetFlags } from '../adapters/kube/objects.js';
+import { appSelector, describeObject } from '../core/app-objects.js';
+import { deleteAppObjects } from '../adapters/kube/delete.js';
+import { kubeObjectsApi, type ObjectsApi } from '../adapters/kube/objects.js';
+import { openTarget, type TargetFlags } from './target.js';
 
 export interface DeleteFlags extends TargetFlags {
   json?: boolean;
@@ -87,18 +90,17 @@ function plural(n: number, word: string): string {
  * is gone. Runs after Ctrl-C, so it does not use the run's (already aborted) signal: it has its
  * own deadline instead.
  */
-export async function deleteApp(ctx: ShipContext, timeoutMs = 60_000): Promise<void> {
-  if (!ctx.kube || !ctx.project) return;
-  const namespace = ctx.namespace ?? ctx.opts.namespace ?? ctx.kube.namespace;
+export async function deleteApp(deployed: { kube: Kube; app: string; namespace: string }, out: Output, timeoutMs = 60_000): Promise<void> {
+  const { kube, app, namespace } = deployed;
   const result = await deleteAppObjects({
-    api: kubeObjectsApi(ctx.kube),
+    api: kubeObjectsApi(kube),
     namespace,
-    app: ctx.project.name,
+    app,
     wait: true,
     timeoutMs,
     signal: AbortSignal.timeout(timeoutMs + 5_000),
-    onDeleted: (o) => ctx.out.info(`deleted ${describeObject(o)}`),
+    onDeleted: (o) => out.info(`deleted ${describeObject(o)}`),
   });
   const total = result.deleted.length + result.cascaded.length;
-  ctx.out.info(total ? `cleanup: ${plural(total, 'object')} of "${ctx.project.name}" deleted from namespace ${namespace}.` : 'cleanup: nothing to delete.');
+  out.info(total ? `cleanup: ${plural(total, 'object')} of "${app}" deleted from namespace ${namespace}.` : 'cleanup: nothing to delete.');
 }

@@ -15,8 +15,8 @@ export async function runDevCommand(dir: string, flags: RawFlags & { cleanup?: b
   const { deleteApp } = await import('./delete.js');
   await dev(ctx, { interactive: false }, {
     // From sinceMs on (after a failed run: where the stream stopped), else since the last apply.
-    followLogs: (c, sinceMs) => followAppLogs(sinceMs === undefined ? c : { ...c, appliedAt: sinceMs }),
-    cleanup: flags.cleanup ? (c) => deleteApp(c) : undefined,
+    followLogs: (d, sinceMs) => followAppLogs({ kube: d.kube, app: d.app, namespace: d.namespace, sinceMs: sinceMs ?? d.appliedAt }, ctx),
+    cleanup: flags.cleanup ? (d) => deleteApp(d, ctx.out) : undefined,
   });
   return 0;
 }

@@ -2,24 +2,28 @@
 // Docker, the kubeconfig and its context, the cluster, the image loader for that cluster (and
 // whether it can work), the JDK and the build tool, and the local port. Exit code 16 when
 // something ship needs is missing. The checks run against probes (an interface), so unit tests
-// hand in fakes; the real probes use the same adapters the deploy pipeline uses.
+// hand in fakes; the real probes use the same adapters the deploy pipeline uses, and the loader
+// is decided and preflighted exactly as the check step does it (tasks/load.ts).
 
-import { createServer } from 'node:net';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { CommandIo } from './io.js';
 import { createOutput } from '../pipeline/output.js';
 import { ExitCode, isShipError, errorMessage } from '../errors.js';
-import { readConfig, mergeFlags } from '../core/config.js';
+import { mergeFlags } from '../core/config.js';
+import { readConfig } from '../adapters/config-file.js';
 import { parsePort, type RawFlags } from '../core/options.js';
 import { detectProject } from '../core/project.js';
-import { chooseLoader, describeChoice, type LoaderChoice } from '../core/cluster-detect.js';
-import type { ProjectInfo } from '../pipeline/context.js';
+import { describeChoice, type LoaderChoice } from '../core/cluster-detect.js';
+import type { ProjectInfo } from '../core/model.js';
 import { fileView } from '../adapters/fs-view.js';
 import { execaRunner, type ProcessRunner, type RunResult } from '../adapters/process.js';
 import { openKube, serverVersion, type Kube } from '../adapters/kube/client.js';
-import { createDocker, dockerEndpoint, type DockerApi, type DockerVersion } from '../adapters/docker.js';
-import { clusterFactsFromKube } from '../adapters/loaders/kube-facts.js';
+import type { DockerApi, DockerVersion } from '../adapters/docker/api.js';
+import { createDocker } from '../adapters/docker/client.js';
+import { dockerEndpoint } from '../adapters/docker/endpoint.js';
+import { assertPortFree } from '../adapters/kube/forward.js';
+import { loaderChoiceFor, preflightLoader } from '../tasks/load.js';
 import { findNodes } from '../adapters/loaders/nodes.js';
 import { kindFlavor } from '../adapters/loaders/kind.js';
 import { k3dFlavor } from '../adapters/loaders/k3d.js';
@@ -45,8 +49,8 @@ export interface DoctorProbes {
   /** Throws ShipError('kubeconfig') when there is none or its context is missing. */
   kube(): Kube;
   serverVersion(kube: Kube): Promise<string>;
-  /** Throws ShipError when the context is not one ship can load into. */
-  loaderChoice(kube: Kube): LoaderChoice;
+  /** The check step's loader decision; throws ShipError when the context is not one ship can load into. */
+  loaderChoice(kube: Kube): Promise<LoaderChoice>;
   /** A sentence about why the loader can work; throws ShipError with a hint when it cannot. */
   loaderReady(choice: LoaderChoice, dockerOk: boolean): Promise<string>;
   /** Throws ShipError('project') when the directory is not a project ship can build. */
@@ -106,7 +110,7 @@ export async function runChecks(p: DoctorProbes, o: DoctorOptions): Promise<Chec
     }
     let choice: LoaderChoice | undefined;
     try {
-      choice = p.loaderChoice(kube);
+      choice = await p.loaderChoice(kube);
     } catch (e) {
       checks.push({ id: 'loader', title: 'Image loader', ok: false, required: true, ...fail(e) });
     }
@@ -254,14 +258,6 @@ export function whichIn(cmd: string, env: NodeJS.ProcessEnv): string | undefined
   return undefined;
 }
 
-export function portFree(port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const srv = createServer();
-    srv.once('error', () => resolveFree(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolveFree(true)));
-  });
-}
-
 export function realProbes(o: { projectDir: string; flags: RawFlags; env: NodeJS.ProcessEnv; runner?: ProcessRunner }): DoctorProbes {
   const runner = o.runner ?? execaRunner;
   let docker: DockerApi | undefined;
@@ -273,21 +269,17 @@ export function realProbes(o: { projectDir: string; flags: RawFlags; env: NodeJS
     },
     kube: () => openKube({ kubeconfig: o.flags.kubeconfig, context: o.flags.context, env: o.env }),
     serverVersion: (kube) => serverVersion(kube, 10_000),
-    loaderChoice: (kube) => chooseLoader(clusterFactsFromKube(kube, { load: o.flags.load, allowContexts: o.flags.allowContext ?? [], registry: o.flags.registry })),
+    loaderChoice: (kube) =>
+      withTimeout(loaderChoiceFor({ kube, opts: { load: o.flags.load, allowContexts: o.flags.allowContext ?? [], registry: o.flags.registry } }), 10_000, 'Cluster'),
     async loaderReady(choice, dockerOk) {
+      if ((choice.kind === 'kind' || choice.kind === 'k3d') && !dockerOk) throw new Error(`needs Docker to reach the ${choice.kind} node containers (see the Docker check)`);
+      // What the check step asks before a build (kind/k3d: every node container there and running).
+      await withTimeout(preflightLoader(choice, { docker: getDocker(), runner, env: o.env }), 10_000, 'Docker');
       switch (choice.kind) {
         case 'kind':
         case 'k3d': {
-          if (!dockerOk) throw new Error(`needs Docker to reach the ${choice.kind} node containers (see the Docker check)`);
           const flavor = choice.kind === 'kind' ? kindFlavor : k3dFlavor;
-          const nodes = await withTimeout(findNodes(getDocker(), flavor, choice.cluster), 10_000, 'Docker');
-          const running = nodes.filter((n) => n.running);
-          if (running.length === 0) {
-            const { ShipError } = await import('../errors.js');
-            throw new ShipError('load', nodes.length ? `its node containers are stopped (${nodes.map((n) => n.name).join(', ')})` : `no ${choice.kind} node container of cluster "${choice.cluster}" in this Docker`, {
-              hint: nodes.length ? `Start them: docker start ${nodes.map((n) => n.name).join(' ')}` : flavor.noNodesHint(choice.cluster),
-            });
-          }
+          const running = (await withTimeout(findNodes(getDocker(), flavor, choice.cluster), 10_000, 'Docker')).filter((n) => n.running);
           return `node container${running.length === 1 ? '' : 's'} ${running.map((n) => n.name).join(', ')} running`;
         }
         case 'containerd': {
@@ -312,7 +304,11 @@ export function realProbes(o: { projectDir: string; flags: RawFlags; env: NodeJS
     project: () => detectProject(o.projectDir, fileView(o.projectDir), { builder: o.flags.builder as ProjectInfo['builder'] | undefined, skipTests: false, dockerfile: o.flags.dockerfile }),
     javaVersion: () => runner.run('java', ['-version'], { cwd: o.projectDir, env: o.env, keepLines: 10 }),
     which: (cmd) => whichIn(cmd, o.env),
-    portFree,
+    // The forward's own check: the port is free when ship could listen there.
+    portFree: (port) => assertPortFree(port).then(
+      () => true,
+      () => false,
+    ),
   };
 }
 

@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import type { CommandIo } from './io.js';
 import { createOutput } from '../pipeline/output.js';
 import { ShipError } from '../errors.js';
-import { chooseContainer, choosePod, openTarget, type TargetFlags } from '../adapters/kube/objects.js';
+import { chooseContainer } from '../core/pod-choice.js';
+import { choosePod, openTarget, type TargetFlags } from './target.js';
 import { execInPod, isMissingExecutable, type ExecOutcome } from '../adapters/kube/exec.js';
 
 export interface ExecFlags extends TargetFlags {

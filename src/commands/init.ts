@@ -12,11 +12,14 @@ import { ShipError } from '../errors.js';
 import { configTemplate } from '../core/config.js';
 import { parsePort } from '../core/options.js';
 import { chooseJar, detectProject, type FileView } from '../core/project.js';
-import { generateDockerfile, readJarInfo, type JarInfo } from '../core/dockerfile.js';
-import { findManifests, generatePodManifest, generatedPodName, listImages } from '../core/manifest.js';
+import { generateDockerfile, type JarInfo } from '../core/dockerfile.js';
+import { readJarInfo } from '../adapters/jar.js';
+import { generatePodManifest, generatedPodName } from '../core/manifest/pod.js';
+import { listImages } from '../core/manifest/parse.js';
+import { findManifests } from '../adapters/manifest-files.js';
 import { imageNameFor } from '../core/tag.js';
 import { fileView } from '../adapters/fs-view.js';
-import type { ProjectInfo } from '../pipeline/context.js';
+import type { ProjectInfo } from '../core/model.js';
 
 export interface InitFlags {
   force?: boolean;

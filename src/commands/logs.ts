@@ -4,13 +4,14 @@
 
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CommandIo } from './io.js';
-import type { ShipContext } from '../pipeline/context.js';
 import { createOutput, type Output } from '../pipeline/output.js';
 import { parseDuration } from '../core/options.js';
 import { ShipError, errorMessage } from '../errors.js';
-import { appSelector, chooseContainer, choosePod, findAppPods, noPodsError, openTarget, type TargetFlags } from '../adapters/kube/objects.js';
+import { appSelector } from '../core/app-objects.js';
+import { chooseContainer } from '../core/pod-choice.js';
+import { choosePod, findAppPods, noPodsError, openTarget, type TargetFlags } from './target.js';
 import { containerRunId, streamLog, type LogTarget } from '../adapters/kube/logs.js';
-import { watchPods } from '../adapters/kube/pods.js';
+import { watchPods } from '../adapters/kube/pod-watch.js';
 import type { Kube } from '../adapters/kube/client.js';
 
 export interface LogsFlags extends TargetFlags {
@@ -185,17 +186,19 @@ export async function runLogsCommand(dir: string, podName: string | undefined, f
  * Lines go to the run's output, prefixed with the pod. Starts at the last apply, so each deploy
  * shows its own pods' start-up.
  */
-export async function followAppLogs(ctx: ShipContext): Promise<() => Promise<void>> {
-  if (!ctx.kube || !ctx.project) return async () => {};
+export async function followAppLogs(
+  deployed: { kube: Kube; app: string; namespace: string; /** Lines from here on (epoch ms). */ sinceMs?: number },
+  run: { signal: AbortSignal; out: Output },
+): Promise<() => Promise<void>> {
   const stop = new AbortController();
   const onAbort = () => stop.abort();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const since = ctx.appliedAt ? Math.max(1, Math.ceil((Date.now() - ctx.appliedAt) / 1000) + 1) : undefined;
-  const out: Output = ctx.out;
+  run.signal.addEventListener('abort', onAbort, { once: true });
+  const since = deployed.sinceMs ? Math.max(1, Math.ceil((Date.now() - deployed.sinceMs) / 1000) + 1) : undefined;
+  const out: Output = run.out;
   const job = followSelector({
-    kube: ctx.kube,
-    namespace: ctx.namespace ?? ctx.opts.namespace ?? ctx.kube.namespace,
-    selector: appSelector(ctx.project.name),
+    kube: deployed.kube,
+    namespace: deployed.namespace,
+    selector: appSelector(deployed.app),
     query: { follow: true, previous: false, sinceSeconds: since },
     signal: stop.signal,
     prefix: true,
@@ -203,7 +206,7 @@ export async function followAppLogs(ctx: ShipContext): Promise<() => Promise<voi
     onInfo: (m) => out.info(m),
   }).catch((e) => out.warn(`log stream stopped: ${errorMessage(e)}`));
   return async () => {
-    ctx.signal.removeEventListener('abort', onAbort);
+    run.signal.removeEventListener('abort', onAbort);
     stop.abort();
     await job;
   };

@@ -7,13 +7,12 @@ import type { RawFlags } from '../core/options.js';
 import { effectiveOptions } from './options.js';
 import { detectProject } from '../core/project.js';
 import { fileView } from '../adapters/fs-view.js';
-import { findManifests, listImages } from '../core/manifest.js';
+import { listImages } from '../core/manifest/parse.js';
+import { findManifests } from '../adapters/manifest-files.js';
 import { imageNameFor } from '../core/tag.js';
 import { planManifest } from '../tasks/manifest.js';
-import { createOutput } from '../pipeline/output.js';
-import { newContext } from '../pipeline/new-context.js';
-import { planTheImage } from '../pipeline/prepare.js';
-import { createDocker } from '../adapters/docker.js';
+import { tagStep } from '../tasks/tag.js';
+import { createDocker } from '../adapters/docker/client.js';
 
 export async function runRenderCommand(dir: string, flags: RawFlags, io: CommandIo, typed?: (key: keyof RawFlags) => boolean): Promise<number> {
   const opts = await effectiveOptions(dir, flags, io, typed);
@@ -24,11 +23,7 @@ export async function runRenderCommand(dir: string, flags: RawFlags, io: Command
     image = { repository: imageNameFor({ manifestImages: listImages(sources), rootProjectName: project.name, dirName: basename(project.dir) }), tag: opts.tag };
   } else {
     // The tag comes from the sources and the base image's ID, which Docker knows.
-    const ctx = newContext(opts, createOutput({ json: false, stdout: io.stderr, stderr: io.stderr }), io);
-    ctx.project = project;
-    ctx.docker = createDocker(io.env);
-    await planTheImage(ctx);
-    image = ctx.imagePlan!;
+    image = await tagStep({ opts }, { project, docker: createDocker(io.env) });
   }
   const rendered = await planManifest({
     projectDir: project.dir,

@@ -5,8 +5,10 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { CommandIo } from './io.js';
 import { createOutput, type Output } from '../pipeline/output.js';
-import { findAppPods, openTarget, sortPods, type Target, type TargetFlags } from '../adapters/kube/objects.js';
-import { podEvents, watchPods } from '../adapters/kube/pods.js';
+import { sortPods } from '../core/pod-choice.js';
+import { findAppPods, openTarget, type Target, type TargetFlags } from './target.js';
+import { podEvents } from '../adapters/kube/pod-reads.js';
+import { watchPods } from '../adapters/kube/pod-watch.js';
 import {
   columnWidths,
   formatHeader,

@@ -11,9 +11,9 @@ export async function runUpCommand(dir: string, flags: RawFlags, io: CommandIo, 
   const opts = await effectiveOptions(dir, flags, io, typed);
   const out = createOutput({ json: opts.json, stdout: io.stdout, stderr: io.stderr });
   const ctx = newContext(opts, out, io);
-  await up(ctx, { interactive: io.isTTY && !opts.ci && !opts.json });
+  const result = await up(ctx, { interactive: io.isTTY && !opts.ci && !opts.json });
   // ship's own CPU time (children excluded): what the benchmark reports as ship's overhead.
   const cpu = process.cpuUsage();
-  out.event({ type: 'result', ok: true, exitCode: 0, url: ctx.forward?.url, status: ctx.smoke?.status, selfCpuMs: (cpu.user + cpu.system) / 1000 });
+  out.event({ type: 'result', ok: true, exitCode: 0, url: result.forward.url, status: result.smoke?.status, selfCpuMs: (cpu.user + cpu.system) / 1000 });
   return 0;
 }

@@ -5,9 +5,14 @@
 import type { CoreV1Event, V1ContainerState, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { CommandIo } from './io.js';
 import { createOutput } from '../pipeline/output.js';
-import { diagnosePod, formatEvents, humanDuration, isPodReady, podSummary, timeMs, type Diagnosis } from '../core/diagnose.js';
-import { chooseContainer, choosePod, findAppPods, noPodsError, openTarget, pickPod, type TargetFlags } from '../adapters/kube/objects.js';
-import { podEvents, podLogs } from '../adapters/kube/pods.js';
+import { diagnosePod, type Diagnosis } from '../core/diagnose/index.js';
+import { formatEvents, humanDuration, podSummary } from '../core/kubectl-format.js';
+import { timeMs } from '../core/pod-events.js';
+import { isPodReady } from '../core/pod-ready.js';
+import { oneLine } from '../core/text.js';
+import { chooseContainer, pickPod } from '../core/pod-choice.js';
+import { choosePod, findAppPods, noPodsError, openTarget, type TargetFlags } from './target.js';
+import { podEvents, podLogs } from '../adapters/kube/pod-reads.js';
 
 export interface WhyFlags extends TargetFlags {
   json?: boolean;
@@ -53,10 +58,6 @@ export function describeState(state: V1ContainerState | undefined, now: number):
     return `terminated: exit code ${t.exitCode}${t.signal ? ` (signal ${t.signal})` : ''}${t.reason ? ` (${t.reason})` : ''}${ended !== undefined ? `, ${humanDuration(now - ended)} ago` : ''}${ran}${t.message ? ` — ${oneLine(t.message)}` : ''}`;
   }
   return 'unknown';
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
 }
 
 function containerLines(spec: { name: string; image?: string }, st: V1ContainerStatus | undefined, init: boolean, now: number): string[] {

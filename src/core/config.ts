@@ -4,12 +4,14 @@
 // need one). Every error names the file, the key and what the value must be, and is a usage
 // error (exit 2). Relative paths in the file are resolved against the project directory, not
 // against the directory ship was started from.
+//
+// Pure: the file is read by src/adapters/config-file.ts and its text handed to parseConfig.
 
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve, basename } from 'node:path';
+import { isAbsolute, resolve, basename } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Node } from 'yaml';
-import { ShipError, errorMessage } from '../errors.js';
+import { ShipError } from '../errors.js';
 import { parseDuration, parsePort, type RawFlags } from './options.js';
+import { MIN_WAIT_TIMEOUT_TEXT, waitTimeoutProblem } from './wait-timeout.js';
 
 /** File names ship looks for in the project directory, in this order. */
 export const CONFIG_FILES = ['ship.yaml', 'ship.yml'];
@@ -33,8 +35,7 @@ interface KeySpec {
 
 const okDuration = (v: string) => {
   try {
-    parseDuration(v);
-    return undefined;
+    return waitTimeoutProblem(parseDuration(v));
   } catch {
     return 'x';
   }
@@ -88,7 +89,7 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
     numbers: true,
     doc: "N pods, or a Deployment's replica count",
   },
-  timeout: { flag: 'timeout', kind: 'string', expect: 'a duration such as 90s or 5m', check: okDuration, numbers: true, doc: 'how long to wait for Ready' },
+  timeout: { flag: 'timeout', kind: 'string', expect: `a duration of at least ${MIN_WAIT_TIMEOUT_TEXT} such as 90s or 5m (a bare number counts as seconds)`, check: okDuration, numbers: true, doc: 'how long to wait for Ready' },
   port: { flag: 'port', kind: 'string', expect: 'a number or "LOCAL:REMOTE"', check: okPort, numbers: true, doc: 'local port to forward (0 = any free port), optionally :container port' },
   smokePath: {
     flag: 'smokePath',
@@ -102,34 +103,6 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
 };
 
 export type ShipConfig = Partial<RawFlags>;
-
-export interface LoadedConfig {
-  /** Absolute path of the file, or undefined when the project has none. */
-  file?: string;
-  config: ShipConfig;
-}
-
-/** Read and validate the project's ship.yaml; an absent file gives an empty config. */
-export async function loadConfig(projectDir: string): Promise<ShipConfig> {
-  return (await readConfig(projectDir)).config;
-}
-
-/** Like loadConfig, and also says which file was read. */
-export async function readConfig(projectDir: string): Promise<LoadedConfig> {
-  for (const name of CONFIG_FILES) {
-    const file = join(projectDir, name);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw new ShipError('usage', `${name}: cannot be read: ${errorMessage(e)}`, { hint: `Check the permissions of ${file}.`, cause: e });
-    }
-    return { file, config: parseConfig(text, { projectDir, file }) };
-  }
-  return { config: {} };
-}
 
 /** Validate ship.yaml text. `file` is used in messages (its base name) and `projectDir` to resolve paths. */
 export function parseConfig(text: string, where: { projectDir: string; file: string }): ShipConfig {

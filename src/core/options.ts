@@ -3,7 +3,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ShipError } from '../errors.js';
 import { parsePortFlag } from './port.js';
-import type { BuilderName, ShipOptions } from '../pipeline/context.js';
+import type { BuilderName, ShipOptions } from './model.js';
+import { MIN_WAIT_TIMEOUT_TEXT, waitTimeoutProblem } from './wait-timeout.js';
 
 export interface RawFlags {
   builder?: string;
@@ -38,6 +39,14 @@ export function parseDuration(text: string, flag = '--timeout'): number {
   return ms;
 }
 
+/** --timeout of the wait: a duration no shorter than the wait can ever succeed in (wait-timeout.ts). */
+function waitTimeout(text: string): number {
+  const ms = parseDuration(text);
+  const problem = waitTimeoutProblem(ms);
+  if (problem) throw new ShipError('usage', `--timeout ${text} ${problem}.`, { hint: `Use at least ${MIN_WAIT_TIMEOUT_TEXT}, e.g. --timeout 90s or --timeout 5m.` });
+  return ms;
+}
+
 /** --port LOCAL[:REMOTE]; the one parser lives with the forward's port logic. */
 export const parsePort = parsePortFlag;
 
@@ -69,7 +78,7 @@ export function toOptions(dir: string | undefined, flags: RawFlags, io: { cwd: s
     registry: flags.registry,
     manifests: (flags.manifest ?? []).map(abs),
     namespace: flags.namespace,
-    timeoutMs: parseDuration(flags.timeout ?? '5m'),
+    timeoutMs: waitTimeout(flags.timeout ?? '5m'),
     port: parsePort(flags.port ?? '8080'),
     smokePath: flags.smokePath ?? '/',
     smoke: flags.smoke ?? true,

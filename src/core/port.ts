@@ -1,7 +1,8 @@
 // Ports for the forward step, pure: parsing --port and finding the port the built container listens on.
 
 import { ShipError } from '../errors.js';
-import { POD_TEMPLATE_PATHS, type RenderedObject, type RewrittenContainer } from './manifest.js';
+import { POD_TEMPLATE_PATHS } from './manifest/kinds.js';
+import type { RenderedObject, RewrittenContainer } from './manifest/types.js';
 
 export interface PortFlag {
   /** Local port on 127.0.0.1; 0 means "any free port" (the chosen one is printed). */

@@ -3,7 +3,7 @@
 
 import { basename, join } from 'node:path';
 import { ShipError } from '../errors.js';
-import type { BuilderName, ProjectInfo } from '../pipeline/context.js';
+import type { BuilderName, ProjectInfo } from './model.js';
 
 /** The few file-system questions project detection asks; the real one is in adapters/fs-view.ts. */
 export interface FileView {

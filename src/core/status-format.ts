@@ -2,7 +2,10 @@
 // plus the image each pod runs, and the one-line diagnosis under a pod that is failing. Pure.
 
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { diagnosePod, humanDuration, isPodReady, podSummary, timeMs } from './diagnose.js';
+import { diagnosePod } from './diagnose/index.js';
+import { humanDuration, podSummary } from './kubectl-format.js';
+import { timeMs } from './pod-events.js';
+import { isPodReady } from './pod-ready.js';
 
 export interface StatusRow {
   name: string;

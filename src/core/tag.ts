@@ -2,18 +2,29 @@
 // the Dockerfile, the builder choice and the base images' IDs — never from build output (which
 // embeds timestamps), so an unchanged project gets the same tag and ship can skip build and image.
 // Never `latest`: a Pod re-applied with the same tag would keep running the old container.
+//
+// Pure: which files count as sources is decided here, the files are listed and hashed by
+// src/adapters/source-files.ts, and the digest over what it found is computed here.
 
-import { sameRepository, shortName } from './image-ref.js';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { shortName } from './image-ref.js';
 
 /** Directories that never hold sources, at any depth. */
 const NEVER_SOURCE_DIRS = new Set(['.git', '.gradle', 'node_modules', '.idea', '.vscode', '.mvn/wrapper/dists', '.settings']);
 /** Build output directories: skipped unless they sit inside a `src` tree (a Java package may be called `build`). */
 const OUTPUT_DIRS = new Set(['build', 'target', 'out']);
 const NEVER_SOURCE_FILES = [/\.iml$/, /^\.DS_Store$/, /\.swp$/, /~$/];
+
+/** Whether the walk skips directory `name` (at `rel`, relative with '/'); `insideSrc`: below a `src` directory. */
+export function skipSourceDir(name: string, rel: string, insideSrc: boolean): boolean {
+  if (NEVER_SOURCE_DIRS.has(name) || NEVER_SOURCE_DIRS.has(rel)) return true;
+  return !insideSrc && OUTPUT_DIRS.has(name);
+}
+
+/** Whether a file named `name` is never a source (editor and OS leftovers). */
+export function skipSourceFile(name: string): boolean {
+  return NEVER_SOURCE_FILES.some((re) => re.test(name));
+}
 
 export interface DigestInput {
   projectDir: string;
@@ -26,8 +37,22 @@ export interface DigestInput {
   baseImageIds: string[];
 }
 
-/** Hex sha256 over the image's inputs. Stable across runs, machines and file-system order. */
-export async function inputDigest(input: DigestInput): Promise<string> {
+export interface SourceFile {
+  rel: string;
+  kind: 'file' | 'exec' | 'symlink';
+}
+
+/** A source file with what the digest covers: a symlink's target, else the content's hex sha256. */
+export interface HashedSourceFile extends SourceFile {
+  link?: string;
+  contentSha256?: string;
+}
+
+/**
+ * Hex sha256 over the image's inputs, given the project's source files (sorted, as sourceFiles
+ * lists them). Stable across runs, machines and file-system order.
+ */
+export function digestOf(input: Omit<DigestInput, 'projectDir'>, files: HashedSourceFile[]): string {
   const h = createHash('sha256');
   const field = (name: string, value: string) => {
     h.update(`${name}\0${Buffer.byteLength(value)}\0`);
@@ -41,11 +66,11 @@ export async function inputDigest(input: DigestInput): Promise<string> {
   const args = Object.entries(input.buildArgs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   field('buildArgs', JSON.stringify(args));
   field('baseImages', JSON.stringify(input.baseImageIds));
-  for (const file of await sourceFiles(input.projectDir)) {
+  for (const file of files) {
     field('path', file.rel);
     field('mode', file.kind);
-    if (file.kind === 'symlink') field('link', await readlink(join(input.projectDir, file.rel)));
-    else field('content', await fileSha256(join(input.projectDir, file.rel)));
+    if (file.kind === 'symlink') field('link', file.link ?? '');
+    else field('content', file.contentSha256 ?? '');
   }
   return h.digest('hex');
 }
@@ -54,54 +79,8 @@ export function tagFor(digest: string): string {
   return 'ship-' + digest.slice(0, 12);
 }
 
-interface SourceFile {
-  rel: string;
-  kind: 'file' | 'exec' | 'symlink';
-}
-
-/** The project's source files (relative paths with '/', sorted), build output and tool state skipped. */
-export async function sourceFiles(projectDir: string): Promise<SourceFile[]> {
-  const files: SourceFile[] = [];
-  async function walk(rel: string, insideSrc: boolean) {
-    const names = await readdir(rel === '' ? projectDir : join(projectDir, rel));
-    for (const name of names) {
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      const st = await lstat(join(projectDir, childRel));
-      if (st.isDirectory()) {
-        if (NEVER_SOURCE_DIRS.has(name) || NEVER_SOURCE_DIRS.has(childRel)) continue;
-        if (!insideSrc && OUTPUT_DIRS.has(name)) continue;
-        await walk(childRel, insideSrc || name === 'src');
-      } else if (st.isSymbolicLink()) {
-        files.push({ rel: childRel, kind: 'symlink' });
-      } else if (st.isFile()) {
-        if (NEVER_SOURCE_FILES.some((re) => re.test(basename(childRel)))) continue;
-        files.push({ rel: childRel, kind: st.mode & 0o111 ? 'exec' : 'file' });
-      }
-    }
-  }
-  await walk('', false);
-  // Code-unit order, independent of the file system and locale.
-  return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-}
-
-function fileSha256(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Image names
-
-/** The repository an image reference names, short form (`docker.io/library/x:1` → `x`). */
-export const normalizeImageName = shortName;
-
-/** Whether two references name the same repository. */
-export const sameImageName = sameRepository;
 
 /**
  * The repository ship builds into: the image the manifests use for the app, when it is clear which
@@ -112,7 +91,7 @@ export const sameImageName = sameRepository;
  */
 export function imageNameFor(input: { manifestImages?: string[]; rootProjectName?: string; artifactId?: string; dirName: string }): string {
   const candidates = [input.rootProjectName, input.artifactId, input.dirName].map((c) => toRepositoryName(c ?? '')).filter((n) => n !== '');
-  const images = [...new Set((input.manifestImages ?? []).map((i) => normalizeImageName(i)).filter((n) => n !== ''))];
+  const images = [...new Set((input.manifestImages ?? []).map((i) => shortName(i)).filter((n) => n !== ''))];
   const named = images.find((n) => candidates.includes(n.split('/').at(-1)!));
   if (named) return named;
   if (images.length === 1) return images[0]!;

@@ -1,6 +1,6 @@
 // What the wait step waits for, computed from the rendered manifest (pure).
 
-import { MANAGED_BY_LABEL, NAME_LABEL, POD_TEMPLATE_PATHS } from './manifest.js';
+import { MANAGED_BY_LABEL, NAME_LABEL, POD_TEMPLATE_PATHS } from './manifest/kinds.js';
 
 export interface ManifestObjectLike {
   kind: string;

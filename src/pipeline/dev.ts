@@ -4,14 +4,14 @@
 // apply had already replaced it (a Pod cannot be updated in place; a Deployment rolls over and
 // keeps the old pod until the new one is Ready). Ctrl-C stops everything.
 
-import type { ListrTask } from 'listr2';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { watchSources, type SourceWatcher } from '../adapters/source-watch.js';
 import { InterruptedError, isShipError } from '../errors.js';
-import { upSteps } from './up.js';
-import { runCleanups, runSteps, type RenderChoice } from './run.js';
-import { printSummary } from './summary.js';
-import type { ShipContext } from './context.js';
+import type { ForwardInfo } from '../core/model.js';
+import { deploy, type DeployOptions, type Deployed, type RunResult } from './up.js';
+import { runCleanups, type RenderChoice } from './run.js';
+import { printSummary, type SummaryFacts } from './summary.js';
+import type { RunContext } from './context.js';
 
 /** Build output directories: ignored outside the sources (a Java package may well be called `build`). */
 const OUTPUT_DIRS = new Set(['build', 'target', 'out', 'bin']);
@@ -56,16 +56,19 @@ export function debounce(ms: number, fire: (files: string[]) => void): ((file: s
   });
 }
 
+/** What dev reads of a run's result. */
+export type DevRun = Pick<RunResult, 'forward' | 'deployed'> & SummaryFacts;
+
 export interface DevHooks {
   /**
    * Streams the app's logs until the returned stop is called (between deploys): lines from
-   * `sinceMs` on when given, else since the last apply.
+   * `sinceMs` on when given, else since that deploy's apply.
    */
-  followLogs?: (ctx: ShipContext, sinceMs?: number) => Promise<() => Promise<void>>;
+  followLogs?: (deployed: Deployed, sinceMs?: number) => Promise<() => Promise<void>>;
   /** Deletes what was deployed (--cleanup). */
-  cleanup?: (ctx: ShipContext) => Promise<void>;
-  /** The steps of one run (default: ship's deploy steps; `forward: false` once the forward is open). */
-  steps?: (opts: { forward: boolean }) => ListrTask<ShipContext>[];
+  cleanup?: (deployed: Deployed) => Promise<void>;
+  /** One run (default: ship's deploy, up.ts; with `forward` once the forward is open). */
+  deploy?: (ctx: RunContext, render: RenderChoice, o: DeployOptions) => Promise<DevRun>;
 }
 
 /** A first run that fails in the check step cannot be fixed by editing the sources (Docker, kubeconfig, cluster, port). */
@@ -76,7 +79,12 @@ function endsTheLoop(e: unknown, failedStep: string | undefined): boolean {
 /** How long stopping the log stream may take before dev goes on without it. */
 const LOG_STOP_MS = 5000;
 
-export async function dev(ctx: ShipContext, render: RenderChoice, hooks: DevHooks = {}, debounceMs = 500): Promise<void> {
+export async function dev(ctx: RunContext, render: RenderChoice, hooks: DevHooks = {}, debounceMs = 500): Promise<void> {
+  const deployRun = hooks.deploy ?? deploy;
+  /** The forward the first successful run opened; later runs keep it (it follows the new pods). */
+  let forward: ForwardInfo | undefined;
+  /** What the latest apply put on the cluster (logs follow it, --cleanup deletes it). */
+  let lastDeployed: Deployed | undefined;
   let stopLogs: (() => Promise<void>) | undefined;
   let logsStoppedAt: number | undefined;
   let watcher: SourceWatcher | undefined;
@@ -100,18 +108,22 @@ export async function dev(ctx: ShipContext, render: RenderChoice, hooks: DevHook
   };
 
   const once = async (n: number) => {
-    resetRun(ctx);
-    // The forward is opened by the first successful run and then kept: it follows new pods.
-    const steps = (hooks.steps ?? upSteps)({ forward: !ctx.forward });
     try {
-      await runSteps(ctx, steps, render);
+      const r = await deployRun(ctx, render, {
+        // The forward is opened by the first run that gets that far and then kept: it follows new pods.
+        forward,
+        onForward: (f) => (forward = f),
+        onApplied: (d) => {
+          lastDeployed = d;
+          appliedSomething ||= d.objects.length > 0;
+        },
+      });
       appliedSomething = true;
-      printSummary(ctx);
+      printSummary(ctx, r);
       deployed = true;
-      ctx.out.event({ type: 'dev-run', run: n, ok: true, url: ctx.forward?.url, image: ctx.image?.ref, pods: ctx.readyPods });
-      if (hooks.followLogs) stopLogs = await hooks.followLogs(ctx);
+      ctx.out.event({ type: 'dev-run', run: n, ok: true, url: forward?.url, image: r.image?.ref, pods: r.readyPods });
+      if (hooks.followLogs) stopLogs = await hooks.followLogs(r.deployed);
     } catch (e) {
-      appliedSomething ||= Boolean(ctx.applied?.length);
       if (ctx.signal.aborted) {
         interruptedMidRun = true;
         return;
@@ -131,7 +143,7 @@ export async function dev(ctx: ShipContext, render: RenderChoice, hooks: DevHook
       });
       // Between deploys the logs stream again: the pod that is there now (the last good one, or
       // the new one that failed) from where the stream stopped.
-      if (deployed && hooks.followLogs) stopLogs = await hooks.followLogs(ctx, logsStoppedAt);
+      if (deployed && lastDeployed && hooks.followLogs) stopLogs = await hooks.followLogs(lastDeployed, logsStoppedAt);
     }
   };
 
@@ -184,15 +196,9 @@ export async function dev(ctx: ShipContext, render: RenderChoice, hooks: DevHook
     watcher?.close();
     await pauseLogs();
     await runCleanups(ctx);
-    if (hooks.cleanup && appliedSomething) {
+    if (hooks.cleanup && appliedSomething && lastDeployed) {
       ctx.out.info('--cleanup: deleting what ship deployed');
-      await hooks.cleanup(ctx);
+      await hooks.cleanup(lastDeployed);
     }
   }
-}
-
-/** Forgets what one run produced; keeps the connections (kube, docker), the project and the forward. */
-function resetRun(ctx: ShipContext): void {
-  for (const k of ['imagePlan', 'image', 'build', 'load', 'manifest', 'applied', 'appliedAt', 'readyPods', 'smoke'] as const) delete ctx[k];
-  ctx.timings = [];
 }

@@ -1,26 +1,11 @@
-// The output sink every step writes through. Human text goes to `human` (stderr when
-// --json is on, stdout otherwise); machine events go to `events` as one JSON object per line.
-// Nothing below the CLI writes to the console directly.
+// The output sink every step writes through (its type is in src/core/model.ts). Human text goes to
+// `human` (stderr when --json is on, stdout otherwise); machine events go to `events` as one JSON
+// object per line. Nothing below the CLI writes to the console directly.
 
 import type { Writable } from 'node:stream';
+import type { Output, ShipEvent } from '../core/model.js';
 
-export type ShipEvent =
-  | { type: 'step'; step: string; status: 'start' | 'done' | 'skip' | 'fail'; durationMs?: number; detail?: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string }
-  | { type: 'diagnosis'; reason: string; message: string; pod?: string; container?: string; details?: string[] }
-  | { type: 'result'; ok: boolean; url?: string; status?: number; exitCode: number; error?: string; hint?: string }
-  | { type: string; [key: string]: unknown };
-
-export interface Output {
-  /** Human-readable line (no trailing newline needed). */
-  info(message: string): void;
-  warn(message: string): void;
-  /** Machine-readable event; written only with --json. */
-  event(e: ShipEvent): void;
-  /** The stream human output goes to (listr2 renders here). */
-  readonly human: Writable;
-  readonly json: boolean;
-}
+export type { Output, ShipEvent } from '../core/model.js';
 
 export function createOutput(opts: { json: boolean; stdout: Writable; stderr: Writable }): Output {
   const human = opts.json ? opts.stderr : opts.stdout;

@@ -1,34 +1,44 @@
 // The end of a run: a table of step durations and the one line a user looks for.
 
-import type { ShipContext } from './context.js';
+import type { ForwardInfo, SmokeResult, StepTiming } from '../core/model.js';
+import type { Output } from './output.js';
 import { formatDuration } from './run.js';
 
-export function summaryLines(ctx: ShipContext): string[] {
+/** What the summary shows of a run's result. */
+export interface SummaryFacts {
+  project?: { name: string };
+  image?: { ref: string };
+  readyPods?: string[];
+  forward?: ForwardInfo;
+  smoke?: SmokeResult;
+}
+
+export function summaryLines(timings: StepTiming[], r: SummaryFacts): string[] {
   const lines = ['', 'step      status    time'];
-  for (const t of ctx.timings) {
+  for (const t of timings) {
     lines.push(`${t.step.padEnd(9)} ${t.status.padEnd(9)} ${t.status === 'skipped' ? '-' : formatDuration(t.durationMs)}`);
   }
-  const total = ctx.timings.reduce((sum, t) => sum + t.durationMs, 0);
+  const total = timings.reduce((sum, t) => sum + t.durationMs, 0);
   lines.push(`${'total'.padEnd(19)} ${formatDuration(total)}`, '');
-  const pods = ctx.readyPods?.length ? ctx.readyPods.join(', ') : ctx.project?.name ?? 'app';
-  if (ctx.forward) {
-    const answer = ctx.smoke ? ` → ${ctx.smoke.status} (first response ${formatDuration(ctx.smoke.sinceApplyMs)} after apply)` : '';
-    lines.push(`${pods} ready · ${ctx.forward.url}${answer}`);
+  const pods = r.readyPods?.length ? r.readyPods.join(', ') : r.project?.name ?? 'app';
+  if (r.forward) {
+    const answer = r.smoke ? ` → ${r.smoke.status} (first response ${formatDuration(r.smoke.sinceApplyMs)} after apply)` : '';
+    lines.push(`${pods} ready · ${r.forward.url}${answer}`);
   } else {
     lines.push(`${pods} ready`);
   }
   return lines;
 }
 
-export function printSummary(ctx: ShipContext): void {
-  for (const l of summaryLines(ctx)) ctx.out.info(l);
+export function printSummary(ctx: { out: Output; timings: StepTiming[] }, r: SummaryFacts): void {
+  for (const l of summaryLines(ctx.timings, r)) ctx.out.info(l);
   ctx.out.event({
     type: 'summary',
     steps: ctx.timings,
-    image: ctx.image?.ref,
-    pods: ctx.readyPods,
-    url: ctx.forward?.url,
-    status: ctx.smoke?.status,
-    firstResponseMs: ctx.smoke?.sinceApplyMs,
+    image: r.image?.ref,
+    pods: r.readyPods,
+    url: r.forward?.url,
+    status: r.smoke?.status,
+    firstResponseMs: r.smoke?.sinceApplyMs,
   });
 }

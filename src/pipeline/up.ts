@@ -1,58 +1,137 @@
 // `ship [dir]`: source → image → cluster → Ready pod → forward → first HTTP answer.
-// Composition only: each step's logic lives in src/tasks/<step>.ts.
+// Composition only: each step's logic lives in src/tasks/<step>.ts. deploy() below is a run's
+// whole data flow: what each step returns is what the next ones are handed.
 
-import type { ListrTask } from 'listr2';
-import { buildTask } from '../tasks/build.js';
-import { imageTask } from '../tasks/image.js';
-import { loadTask } from '../tasks/load.js';
-import { manifestTask } from '../tasks/manifest.js';
-import { applyTask } from '../tasks/apply.js';
-import { waitTask } from '../tasks/wait.js';
-import { forwardTask } from '../tasks/forward.js';
-import { smokeTask } from '../tasks/smoke.js';
-import { checkTask, tagTask } from './prepare.js';
-import { runSteps, runCleanups, timed, type RenderChoice } from './run.js';
+import type { RenderedManifest } from '../core/manifest/types.js';
+import type { BuildResult, ForwardInfo, ImageResult, ProjectInfo, SmokeResult } from '../core/model.js';
+import type { Kube } from '../adapters/kube/client.js';
+import type { LoadResult } from '../adapters/loaders/index.js';
+import type { AppliedObject } from '../adapters/kube/apply.js';
+import { checkStep, describeCheck } from '../tasks/check.js';
+import { describeTag, tagStep } from '../tasks/tag.js';
+import { buildSkip, buildStep } from '../tasks/build.js';
+import { imageSkip, imageStep } from '../tasks/image.js';
+import { loadStep } from '../tasks/load.js';
+import { manifestStep } from '../tasks/manifest.js';
+import { applyStep } from '../tasks/apply.js';
+import { waitStep } from '../tasks/wait.js';
+import { forwardStep } from '../tasks/forward.js';
+import { smokeSkip, smokeStep } from '../tasks/smoke.js';
+import { runSteps, runCleanups, type RenderChoice } from './run.js';
 import { printSummary } from './summary.js';
-import type { ShipContext } from './context.js';
+import type { RunContext } from './context.js';
 
-/** The deploy steps; `forward: false` leaves the forward out (ship dev keeps the one it opened). */
-export function upSteps(opts: { forward?: boolean } = {}): ListrTask<ShipContext>[] {
-  return [
-    timed('check', checkTask()),
-    timed('tag', tagTask()),
-    timed('build', buildTask()),
-    timed('image', imageTask()),
-    timed('load', loadTask()),
-    timed('manifest', manifestTask()),
-    timed('apply', applyTask()),
-    timed('wait', waitTask()),
-    ...(opts.forward === false ? [] : [timed('forward', forwardTask())]),
-    timed('smoke', skippable(smokeTask(), (ctx) => !ctx.opts.smoke && 'smoke · off (--no-smoke)')),
-  ];
+/** What a run put on the cluster: where, and when (ship dev follows its logs and deletes it). */
+export interface Deployed {
+  kube: Kube;
+  /** The app's name (its pods carry it as app.kubernetes.io/name). */
+  app: string;
+  namespace: string;
+  objects: AppliedObject[];
+  /** The end of apply (epoch ms). */
+  appliedAt: number;
+}
+
+/** What one deploy run made. */
+export interface RunResult {
+  project: ProjectInfo;
+  image: ImageResult;
+  load: LoadResult;
+  manifest: RenderedManifest;
+  deployed: Deployed;
+  readyPods: string[];
+  /** The forward the app is reached through (the one this run opened, or the one it was handed). */
+  forward: ForwardInfo;
+  /** Undefined with --no-smoke. */
+  smoke?: SmokeResult;
+}
+
+export interface DeployOptions {
+  /** A forward that is already open (ship dev's later runs): kept, no forward step. */
+  forward?: ForwardInfo;
+  /** Called as soon as the forward step has opened the forward (it stays open until the run's cleanups). */
+  onForward?: (forward: ForwardInfo) => void;
+  /** Called as soon as the apply step has put objects on the cluster (the run may still fail after). */
+  onApplied?: (deployed: Deployed) => void;
+}
+
+/** The steps of a deploy run, in order; without `forward` when one is already open. */
+export function deploySteps(opts: { forward?: boolean } = {}): string[] {
+  return ['check', 'tag', 'build', 'image', 'load', 'manifest', 'apply', 'wait', ...(opts.forward === false ? [] : ['forward']), 'smoke'];
+}
+
+/** One deploy run: check → tag → build → image → load → manifest → apply → wait → forward → smoke. */
+export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions = {}): Promise<RunResult> {
+  return runSteps(ctx, deploySteps({ forward: !o.forward }), render, async (steps) => {
+    const { runner } = ctx;
+    const checked = await steps.run('check', async (ui) => {
+      const c = await checkStep(ctx, { runner, kube: ctx.kube, docker: ctx.docker, forwardOpen: Boolean(o.forward) });
+      ui.title = `check · ${describeCheck(c)}`;
+      return c;
+    });
+    // The clients are the run's shared part: kept for the next run (ship dev) and the commands.
+    const { project, kube, docker, loaderChoice } = checked;
+    ctx.kube = kube;
+    ctx.docker = docker;
+
+    const tag = await steps.run('tag', async (ui) => {
+      const t = await tagStep(ctx, { project, docker });
+      ui.title = `tag · ${describeTag(t)}`;
+      return t;
+    });
+
+    const noBuild = buildSkip(project, tag.existing);
+    let built: BuildResult | undefined;
+    if (noBuild) steps.skip('build', noBuild);
+    else built = await steps.run('build', (ui) => buildStep(ctx, { project, runner }, ui));
+
+    let image = tag.existing;
+    if (image) steps.skip('image', imageSkip(image));
+    else image = await steps.run('image', (ui) => imageStep(ctx, { docker, project, tag, jar: built?.jar }, ui));
+
+    const { result: load, loader } = await steps.run('load', (ui) => loadStep(ctx, { choice: loaderChoice, image, deps: { docker, runner, env: ctx.env } }, ui));
+
+    const manifest = await steps.run('manifest', (ui) => manifestStep(ctx, { project, image, pushedRef: load.pushedRef }, ui));
+
+    const applied = await steps.run('apply', (ui) => applyStep(ctx, { kube, manifest }, ui));
+    const deployed: Deployed = { kube, app: project.name, namespace: applied.namespace, objects: applied.objects, appliedAt: applied.at };
+    o.onApplied?.(deployed);
+
+    const readyPods = await steps.run('wait', (ui) => waitStep(ctx, { cluster: kube, namespace: applied.namespace, manifest, app: project.name, image, loader }, ui));
+
+    let forward = o.forward;
+    if (!forward) {
+      forward = await steps.run('forward', (ui) => forwardStep(ctx, { kube, namespace: applied.namespace, manifest, app: project.name, pod: readyPods[0] }, ui));
+      o.onForward?.(forward);
+    }
+
+    const noSmoke = smokeSkip(ctx.opts);
+    let smoke: SmokeResult | undefined;
+    if (noSmoke) steps.skip('smoke', noSmoke);
+    else smoke = await steps.run('smoke', (ui) => smokeStep(ctx, { forward, appliedAt: applied.at }, ui));
+
+    return { project, image, load, manifest, deployed, readyPods, forward, smoke };
+  });
 }
 
 /**
  * Deploys and, unless the run is detached (CI, --detach), keeps the forward open until the signal
  * aborts. Cleanups run on every way out.
  */
-export async function up(ctx: ShipContext, render: RenderChoice): Promise<void> {
+export async function up(ctx: RunContext, render: RenderChoice): Promise<RunResult> {
   try {
-    await runSteps(ctx, upSteps(), render);
-    printSummary(ctx);
+    const result = await deploy(ctx, render);
+    printSummary(ctx, result);
     if (ctx.opts.hold) {
-      ctx.out.info(`Forwarding ${ctx.forward!.url} → pod/${ctx.forward!.pod}:${ctx.forward!.remotePort}. Press Ctrl-C to stop.`);
+      const { forward } = result;
+      ctx.out.info(`Forwarding ${forward.url} → pod/${forward.pod}:${forward.remotePort}. Press Ctrl-C to stop.`);
       await untilAborted(ctx.signal);
       ctx.out.info('Stopped the forward; the pod keeps running (ship delete removes it).');
     }
+    return result;
   } finally {
     await runCleanups(ctx);
   }
-}
-
-/** Adds a skip condition in front of a step's own. */
-function skippable(t: ListrTask<ShipContext>, when: (ctx: ShipContext) => string | false): ListrTask<ShipContext> {
-  const own = t.skip;
-  return { ...t, skip: async (ctx) => when(ctx) || (typeof own === 'function' ? await own(ctx) : (own ?? false)) };
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

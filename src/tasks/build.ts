@@ -1,28 +1,23 @@
-// Step 1, build: run the project's own build (./gradlew clean build, mvn -B package, ...) and find its jar.
+// Step: build. Run the project's own build (./gradlew clean build, mvn -B package, ...) and find its jar.
 
-import type { ListrTask } from 'listr2';
 import { ShipError } from '../errors.js';
 import { fileView } from '../adapters/fs-view.js';
 import { chooseJar } from '../core/project.js';
 import type { ProcessRunner } from '../adapters/process.js';
-import type { BuildResult, ProjectInfo, ShipContext } from '../pipeline/context.js';
+import type { BuildResult, ImageResult, ProjectInfo } from '../core/model.js';
+import type { StepEnv, StepLine } from './types.js';
 
-export function buildTask(): ListrTask<ShipContext> {
-  return {
-    title: 'build',
-    skip: (ctx) => skipReason(ctx),
-    task: async (ctx, task) => {
-      const project = ctx.project!;
-      task.title = `build · ${project.buildCommand!.flat().join(' ')}`;
-      ctx.build = await runBuild(project, ctx.runner!, { env: ctx.env, signal: ctx.signal, onLine: (l) => (task.output = l) });
-    },
-  };
+/** Why the build is not needed: the Dockerfile builds the app, or Docker has the image for these sources. */
+export function buildSkip(project: ProjectInfo, existing: ImageResult | undefined): string | false {
+  if (project.builder === 'none') return 'build · none (the Dockerfile builds the app)';
+  if (existing) return `build · unchanged sources, ${existing.ref} already built`;
+  return false;
 }
 
-function skipReason(ctx: ShipContext): string | false {
-  if (ctx.project?.builder === 'none') return 'build · none (the Dockerfile builds the app)';
-  if (ctx.image?.unchanged) return `build · unchanged sources, ${ctx.image.ref} already built`;
-  return false;
+export async function buildStep(run: Pick<StepEnv, 'env' | 'signal'>, input: { project: ProjectInfo; runner: ProcessRunner }, ui: StepLine): Promise<BuildResult> {
+  const { project } = input;
+  ui.title = `build · ${project.buildCommand!.flat().join(' ')}`;
+  return runBuild(project, input.runner, { env: run.env, signal: run.signal, onLine: (l) => (ui.output = l) });
 }
 
 export async function runBuild(

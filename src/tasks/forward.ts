@@ -1,37 +1,45 @@
-// Step 8, forward: 127.0.0.1:LOCAL -> the app's pod (port from --port or the container's port),
+// Step: forward. 127.0.0.1:LOCAL -> the app's pod (port from --port or the container's port),
 // following the app's label selector when the pod is replaced. Closed by the run's cleanups.
 
-import type { ListrTask } from 'listr2';
-import { openKube } from '../adapters/kube/client.js';
+import type { Kube } from '../adapters/kube/client.js';
 import { startForward } from '../adapters/kube/forward.js';
+import type { RenderedManifest } from '../core/manifest/types.js';
+import type { ForwardInfo } from '../core/model.js';
 import { containerPort, forwardSelector } from '../core/port.js';
-import type { ShipContext } from '../pipeline/context.js';
+import type { StepEnv, StepLine } from './types.js';
 
-export function forwardTask(): ListrTask<ShipContext> {
-  return {
-    title: 'forward',
-    task: async (ctx, task) => {
-      const manifest = ctx.manifest ?? { objects: [], rewritten: [] };
-      const remotePort = ctx.opts.port.remote ?? containerPort(manifest.objects, manifest.rewritten);
-      const kube = (ctx.kube ??= openKube({ kubeconfig: ctx.opts.kubeconfig, context: ctx.opts.context, env: ctx.env }));
-      const fwd = await startForward(kube, {
-        namespace: ctx.namespace ?? kube.namespace,
-        labelSelector: forwardSelector(manifest.objects, manifest.rewritten, ctx.project!.name),
-        pod: ctx.readyPods?.[0],
-        localPort: ctx.opts.port.local,
-        remotePort,
-        signal: ctx.signal,
-        onInfo: quiet((m) => ctx.out.info(m), remotePort),
-        onEvent: (e) => {
-          ctx.out.event({ ...e, type: `forward-${e.type}` });
-          if (e.type === 'retarget' && ctx.forward) ctx.forward.pod = e.to;
-        },
-      });
-      ctx.cleanups.push(() => fwd.close());
-      ctx.forward = { localPort: fwd.localPort, remotePort, url: fwd.url, pod: fwd.pod() };
-      task.title = `forward · ${fwd.url} → pod/${fwd.pod()}:${remotePort}`;
+export interface ForwardInput {
+  kube: Kube;
+  namespace: string;
+  manifest: RenderedManifest;
+  /** The app's name (the selector of a manifest without ship's labels). */
+  app: string;
+  /** The pod to start with (the first Ready one). */
+  pod?: string;
+}
+
+/** Opens the forward and registers its close; the returned info's `pod` follows a replacement. */
+export async function forwardStep(run: Pick<StepEnv, 'opts' | 'out' | 'signal' | 'cleanups'>, input: ForwardInput, ui: StepLine): Promise<ForwardInfo> {
+  const { manifest } = input;
+  const remotePort = run.opts.port.remote ?? containerPort(manifest.objects, manifest.rewritten);
+  let info: ForwardInfo | undefined;
+  const fwd = await startForward(input.kube, {
+    namespace: input.namespace,
+    labelSelector: forwardSelector(manifest.objects, manifest.rewritten, input.app),
+    pod: input.pod,
+    localPort: run.opts.port.local,
+    remotePort,
+    signal: run.signal,
+    onInfo: quiet((m) => run.out.info(m), remotePort),
+    onEvent: (e) => {
+      run.out.event({ ...e, type: `forward-${e.type}` });
+      if (e.type === 'retarget' && info) info.pod = e.to;
     },
-  };
+  });
+  run.cleanups.push(() => fwd.close());
+  info = { localPort: fwd.localPort, remotePort, url: fwd.url, pod: fwd.pod() };
+  ui.title = `forward · ${fwd.url} → pod/${fwd.pod()}:${remotePort}`;
+  return info;
 }
 
 /**

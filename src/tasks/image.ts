@@ -1,17 +1,19 @@
-// Step 2, image: build the project's image with Docker under its immutable, content-derived tag.
-// planImage (called by the pipeline before the build) decides the tag and whether Docker already
+// Step: image. Build the project's image with Docker under its immutable, content-derived tag.
+// planImage (called by the tag step, before the build) decides the tag and whether Docker already
 // has that exact image; buildProjectImage packs the context (the project's Dockerfile, or one ship
 // generates in memory around the jar) and builds it.
 
 import { readFile } from 'node:fs/promises';
-import { basename, isAbsolute, relative, sep } from 'node:path';
-import type { ListrTask } from 'listr2';
+import { isAbsolute, relative, sep } from 'node:path';
 import { ShipError, errorMessage } from '../errors.js';
-import type { DockerApi } from '../adapters/docker.js';
-import { packContext } from '../core/build-context.js';
-import { DEFAULT_BASE_IMAGE, GENERATED_RECIPE, generateDockerfile, parseFromImages, readJarInfo } from '../core/dockerfile.js';
-import { imageNameFor, inputDigest, tagFor } from '../core/tag.js';
-import type { ImageResult, ShipContext } from '../pipeline/context.js';
+import type { DockerApi } from '../adapters/docker/api.js';
+import { packContext } from '../adapters/build-context.js';
+import { DEFAULT_BASE_IMAGE, GENERATED_RECIPE, generateDockerfile, parseFromImages } from '../core/dockerfile.js';
+import { readJarInfo } from '../adapters/jar.js';
+import { tagFor } from '../core/tag.js';
+import { inputDigest } from '../adapters/source-files.js';
+import type { ImageResult, ImageTag, ProjectInfo } from '../core/model.js';
+import type { StepEnv, StepLine } from './types.js';
 
 /** Label holding the input digest the image was built from (planImage trusts an existing tag only when it matches). */
 export const DIGEST_LABEL = 'io.ship.input-digest';
@@ -20,29 +22,32 @@ export const APP_LABEL = 'io.ship.app';
 export const CONTEXT_DOCKERFILE = '.ship.Dockerfile';
 const DEFAULT_PORT = 8080;
 
-export function imageTask(): ListrTask<ShipContext> {
-  return {
-    title: 'image',
-    skip: (ctx) => (ctx.image?.unchanged ? `image · unchanged: ${ctx.image.ref} already built from the same sources` : false),
-    task: async (ctx, task) => {
-      const project = ctx.project!;
-      const plan = ctx.imagePlan ?? { repository: imageNameFor({ rootProjectName: project.name, dirName: basename(project.dir) }), tag: ctx.opts.tag };
-      task.title = `image · docker build ${plan.repository}${plan.tag ? ':' + plan.tag : ''}`;
-      ctx.image = await buildProjectImage({
-        docker: ctx.docker!,
-        project,
-        jar: ctx.build?.jar,
-        repository: plan.repository,
-        tag: plan.tag,
-        digest: 'digest' in plan ? plan.digest : undefined,
-        skipTests: ctx.opts.skipTests,
-        port: ctx.opts.port.remote ?? DEFAULT_PORT,
-        signal: ctx.signal,
-        onLine: (line) => (task.output = line),
-      });
-      task.title = `image · built ${ctx.image.ref} (${ctx.image.id.replace(/^sha256:/, '').slice(0, 12)})`;
-    },
-  };
+/** The skip text when Docker already has the image for these sources (the tag step found it). */
+export function imageSkip(existing: ImageResult): string {
+  return `image · unchanged: ${existing.ref} already built from the same sources`;
+}
+
+export async function imageStep(
+  run: Pick<StepEnv, 'opts' | 'signal'>,
+  input: { docker: DockerApi; project: ProjectInfo; tag: ImageTag; jar?: string },
+  ui: StepLine,
+): Promise<ImageResult> {
+  const { project, tag } = input;
+  ui.title = `image · docker build ${tag.repository}:${tag.tag}`;
+  const image = await buildProjectImage({
+    docker: input.docker,
+    project,
+    jar: input.jar,
+    repository: tag.repository,
+    tag: tag.tag,
+    digest: tag.digest,
+    skipTests: run.opts.skipTests,
+    port: run.opts.port.remote ?? DEFAULT_PORT,
+    signal: run.signal,
+    onLine: (line) => (ui.output = line),
+  });
+  ui.title = `image · built ${image.ref} (${image.id.replace(/^sha256:/, '').slice(0, 12)})`;
+  return image;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,29 +1,35 @@
-// Step: load. Get the image ship built into the cluster's image store (kind/k3d nodes' containerd,
-// a containerd on this machine, minikube, or nothing for a shared Docker daemon).
+// Step: load. Put the image ship built into the cluster's image store (kind/k3d nodes' containerd,
+// a containerd on this machine, minikube, a registry, or nothing for a shared Docker daemon).
+// The loader decision (loaderChoiceFor) and the loader's preflight are made here once; the check
+// step and `ship doctor` use them too.
 
-import type { ListrTask } from 'listr2';
 import { ShipError } from '../errors.js';
 import { chooseLoader, describeChoice, type LoaderChoice } from '../core/cluster-detect.js';
+import type { ImageResult, ShipOptions } from '../core/model.js';
+import type { Kube } from '../adapters/kube/client.js';
 import { clusterFactsFromKube } from '../adapters/loaders/kube-facts.js';
-import { createLoader } from '../adapters/loaders/index.js';
-import { execaRunner } from '../adapters/process.js';
+import { createLoader, type ImageLoader, type LoadResult, type LoaderDeps } from '../adapters/loaders/index.js';
 import { localRegistryTarget } from '../adapters/kube/local-registry.js';
-import type { LoadResult, ShipContext } from '../pipeline/context.js';
+import type { StepEnv, StepUi } from './types.js';
 
-/** The loader for this context and these flags. The pipeline calls it before the image step too
- * (minikube's docker runtime changes which Docker daemon the image is built in). */
-export function resolveLoaderChoice(ctx: Pick<ShipContext, 'kube' | 'opts'>): LoaderChoice {
-  if (!ctx.kube) throw new ShipError('internal', 'The loader was chosen before the kubeconfig was read.');
-  return chooseLoader(clusterFactsFromKube(ctx.kube, { load: ctx.opts.load, allowContexts: ctx.opts.allowContexts, registry: ctx.opts.registry }));
+/** What the loader decision reads: the context and the flags that can override it. */
+export interface LoaderQuestion {
+  kube: Kube;
+  opts: Pick<ShipOptions, 'load' | 'allowContexts' | 'registry'>;
+}
+
+/** The loader for this context and these flags, from the kubeconfig alone (no cluster call). */
+export function resolveLoaderChoice(q: LoaderQuestion): LoaderChoice {
+  return chooseLoader(clusterFactsFromKube(q.kube, { load: q.opts.load, allowContexts: q.opts.allowContexts, registry: q.opts.registry }));
 }
 
 /**
  * A cluster that advertises a local registry (KEP-1755's kube-public/local-registry-hosting
  * ConfigMap) gets pushes to it instead of loads — unless --load or --registry said otherwise.
  */
-export async function withAdvertisedRegistry(ctx: Pick<ShipContext, 'kube' | 'opts'>, choice: LoaderChoice): Promise<LoaderChoice> {
-  if (ctx.opts.load || ctx.opts.registry || choice.kind === 'registry' || !ctx.kube) return choice;
-  const target = await localRegistryTarget(ctx.kube.core);
+export async function withAdvertisedRegistry(q: LoaderQuestion, choice: LoaderChoice): Promise<LoaderChoice> {
+  if (q.opts.load || q.opts.registry || choice.kind === 'registry') return choice;
+  const target = await localRegistryTarget(q.kube.core);
   return target ? { kind: 'registry', registry: target.host, target } : choice;
 }
 
@@ -32,41 +38,40 @@ export async function withAdvertisedRegistry(ctx: Pick<ShipContext, 'kube' | 'op
  * registry — which is also what lets an allowed context ship does not recognise (--allow-context)
  * work without --registry: otherwise ship would have no way to get the image there.
  */
-export async function loaderChoiceFor(ctx: Pick<ShipContext, 'kube' | 'opts'>): Promise<LoaderChoice> {
+export async function loaderChoiceFor(q: LoaderQuestion): Promise<LoaderChoice> {
   let choice: LoaderChoice;
   try {
-    choice = resolveLoaderChoice(ctx);
+    choice = resolveLoaderChoice(q);
   } catch (e) {
-    const { kube, opts } = ctx;
-    if (!(e instanceof ShipError) || !kube || !opts.allowContexts.includes(kube.context) || opts.load || opts.registry) throw e;
+    const { kube, opts } = q;
+    if (!(e instanceof ShipError) || !opts.allowContexts.includes(kube.context) || opts.load || opts.registry) throw e;
     const target = await localRegistryTarget(kube.core).catch(() => undefined);
     if (!target) throw e;
     return { kind: 'registry', registry: target.host, target };
   }
-  return withAdvertisedRegistry(ctx, choice);
+  return withAdvertisedRegistry(q, choice);
 }
 
-export function loadTask(): ListrTask<ShipContext> {
-  return {
-    title: 'load',
-    task: async (ctx, task) => {
-      const choice = (ctx.loaderChoice ??= await loaderChoiceFor(ctx));
-      task.title = `load · ${describeChoice(choice)}`;
-      ctx.load = await loadImage(ctx, choice, (m) => (task.output = m));
-      task.title = `load · ${describeLoad(ctx.load, ctx.image!.ref)}`;
-      // Nothing had to move: show (and record) the step as skipped.
-      if (ctx.load.action === 'skipped' || ctx.load.action === 'shared') task.skip(task.title);
-    },
-  };
+/** The loader's cheap checks that can fail before the build (kind/k3d: the node containers exist and run). */
+export async function preflightLoader(choice: LoaderChoice, deps: LoaderDeps, signal?: AbortSignal): Promise<void> {
+  await createLoader(choice, deps).preflight?.(signal);
 }
 
-/** Create the loader, keep it on the context (the wait step asks it `has`), and load. */
-export async function loadImage(ctx: ShipContext, choice: LoaderChoice, onInfo?: (m: string) => void): Promise<LoadResult> {
-  if (!ctx.image) throw new ShipError('internal', 'The load step ran before the image step.');
-  if (!ctx.docker) throw new ShipError('internal', 'The load step needs the Docker connection.');
-  const loader = createLoader(choice, { docker: ctx.docker, runner: ctx.runner ?? execaRunner, env: ctx.env });
-  ctx.loader = loader;
-  return loader.load({ ref: ctx.image.ref, id: ctx.image.id }, { signal: ctx.signal, onInfo });
+export interface Loaded {
+  result: LoadResult;
+  /** The loader used; the wait step asks it whether a node has the image. */
+  loader: ImageLoader;
+}
+
+export async function loadStep(run: Pick<StepEnv, 'signal'>, input: { choice: LoaderChoice; image: ImageResult; deps: LoaderDeps }, ui: StepUi): Promise<Loaded> {
+  const { choice, image } = input;
+  ui.title = `load · ${describeChoice(choice)}`;
+  const loader = createLoader(choice, input.deps);
+  const result = await loader.load({ ref: image.ref, id: image.id }, { signal: run.signal, onInfo: (m) => (ui.output = m) });
+  ui.title = `load · ${describeLoad(result, image.ref)}`;
+  // Nothing had to move: show (and record) the step as skipped.
+  if (result.action === 'skipped' || result.action === 'shared') ui.skip(ui.title);
+  return { result, loader };
 }
 
 export function describeLoad(r: LoadResult, ref: string): string {

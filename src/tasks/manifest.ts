@@ -1,20 +1,14 @@
 // Step: manifest. Find the project's manifests (or generate a Pod), then rewrite the containers
 // that use the image ship built to its immutable tag with imagePullPolicy IfNotPresent.
 
-import type { ListrTask } from 'listr2';
-import { ShipError } from '../errors.js';
-import {
-  GENERATED_FILE,
-  findManifests,
-  generatePodManifest,
-  generatedPodName,
-  manifestLabel,
-  renderManifest,
-  type ManifestSource,
-  type RenderedManifest,
-} from '../core/manifest.js';
-import type { ShipContext } from '../pipeline/context.js';
+import { GENERATED_FILE, generatePodManifest, generatedPodName } from '../core/manifest/pod.js';
+import { manifestLabel } from '../core/manifest/parse.js';
+import { renderManifest } from '../core/manifest/render.js';
+import type { ManifestSource, RenderedManifest } from '../core/manifest/types.js';
+import { findManifests } from '../adapters/manifest-files.js';
+import type { ImageResult, ProjectInfo } from '../core/model.js';
 import { splitRef } from '../adapters/loaders/registry.js';
+import type { StepEnv, StepLine } from './types.js';
 
 export interface PlanManifestInput {
   projectDir: string;
@@ -70,31 +64,29 @@ function shorten(ref: string): string {
   return m ? `${m[1]}…` : ref;
 }
 
-export function manifestTask(): ListrTask<ShipContext> {
-  return {
-    title: 'manifest',
-    task: async (ctx, task) => {
-      const built = ctx.image ?? ctx.imagePlan;
-      // Pushed to a registry: the cluster pulls the pushed name.
-      const image = ctx.load?.pushedRef ? splitRef(ctx.load.pushedRef) : built;
-      if (!ctx.project || !image || !built) {
-        throw new ShipError('internal', 'The manifest step ran before the project and image were known.');
-      }
-      ctx.manifest = await planManifest({
-        projectDir: ctx.opts.projectDir,
-        manifests: ctx.opts.manifests,
-        project: ctx.project,
-        image,
-        alsoMatch: [built.repository],
-        namespace: ctx.opts.namespace,
-        replicas: ctx.opts.replicas,
-        port: ctx.opts.port.remote,
-      });
-      const lines = describeRewrites(ctx.manifest);
-      const files = [...new Set(ctx.manifest.objects.map((o) => o.source.file))].join(', ');
-      task.title = `manifest · ${files} · ${lines.length === 1 ? lines[0] : `${lines.length} containers rewritten`}`;
-      if (lines.length > 1) task.output = lines.join('\n');
-      ctx.out.event({ type: 'manifest', files: files.split(', '), rewritten: ctx.manifest.rewritten, otherImages: ctx.manifest.otherImages });
-    },
-  };
+export async function manifestStep(
+  run: Pick<StepEnv, 'opts' | 'out'>,
+  input: { project: ProjectInfo; image: ImageResult; /** The load step pushed the image: the name the cluster pulls. */ pushedRef?: string },
+  ui: StepLine,
+): Promise<RenderedManifest> {
+  const { opts } = run;
+  const built = input.image;
+  // Pushed to a registry: the cluster pulls the pushed name.
+  const image = input.pushedRef ? splitRef(input.pushedRef) : built;
+  const manifest = await planManifest({
+    projectDir: opts.projectDir,
+    manifests: opts.manifests,
+    project: input.project,
+    image,
+    alsoMatch: [built.repository],
+    namespace: opts.namespace,
+    replicas: opts.replicas,
+    port: opts.port.remote,
+  });
+  const lines = describeRewrites(manifest);
+  const files = [...new Set(manifest.objects.map((o) => o.source.file))].join(', ');
+  ui.title = `manifest · ${files} · ${lines.length === 1 ? lines[0] : `${lines.length} containers rewritten`}`;
+  if (lines.length > 1) ui.output = lines.join('\n');
+  run.out.event({ type: 'manifest', files: files.split(', '), rewritten: manifest.rewritten, otherImages: manifest.otherImages });
+  return manifest;
 }

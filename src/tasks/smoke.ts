@@ -1,27 +1,28 @@
-// Step 9, smoke: the first answer below 500 from the app, through the forward.
+// Step: smoke. The first answer below 500 from the app, through the forward.
 // Retries 5xx answers and connection errors (the app may still be starting behind a Ready probe
 // that is not an HTTP check) until the deadline: --timeout counted from apply, at most 60 s.
 
 import { request } from 'node:http';
-import type { ListrTask } from 'listr2';
 import { InterruptedError, ShipError, errorMessage } from '../errors.js';
-import type { ShipContext } from '../pipeline/context.js';
+import type { ForwardInfo, SmokeResult } from '../core/model.js';
+import type { StepEnv, StepLine } from './types.js';
+import { sleep } from '../core/sleep.js';
 
 export const SMOKE_MAX_MS = 60_000;
 
-export function smokeTask(): ListrTask<ShipContext> {
-  return {
-    title: 'smoke',
-    task: async (ctx, task) => {
-      const url = new URL(ctx.opts.smokePath || '/', ctx.forward!.url).toString();
-      task.title = `smoke · GET ${url}`;
-      const appliedAt = ctx.appliedAt ?? Date.now();
-      const deadline = Math.min(appliedAt + ctx.opts.timeoutMs, Date.now() + SMOKE_MAX_MS);
-      const { status } = await waitForAnswer(url, { deadline, signal: ctx.signal, onAttempt: (m) => (task.output = m) });
-      ctx.smoke = { status, sinceApplyMs: Date.now() - appliedAt };
-      task.title = `smoke · GET ${url} → ${status}`;
-    },
-  };
+export function smokeSkip(opts: { smoke: boolean }): string | false {
+  return !opts.smoke && 'smoke · off (--no-smoke)';
+}
+
+/** GETs the smoke path through the forward; `appliedAt` (epoch ms, the end of apply) starts the clock. */
+export async function smokeStep(run: Pick<StepEnv, 'opts' | 'signal'>, input: { forward: ForwardInfo; appliedAt: number }, ui: StepLine): Promise<SmokeResult> {
+  const url = new URL(run.opts.smokePath || '/', input.forward.url).toString();
+  ui.title = `smoke · GET ${url}`;
+  const { appliedAt } = input;
+  const deadline = Math.min(appliedAt + run.opts.timeoutMs, Date.now() + SMOKE_MAX_MS);
+  const { status } = await waitForAnswer(url, { deadline, signal: run.signal, onAttempt: (m) => (ui.output = m) });
+  ui.title = `smoke · GET ${url} → ${status}`;
+  return { status, sinceApplyMs: Date.now() - appliedAt };
 }
 
 export interface WaitForAnswerOptions {
@@ -68,10 +69,7 @@ export async function waitForAnswer(url: string, opts: WaitForAnswerOptions): Pr
     }
     opts.onAttempt?.(`attempt ${attempts}: ${last}`);
     if (Date.now() + backoff >= opts.deadline) break;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, backoff);
-      opts.signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    });
+    await sleep(backoff, opts.signal);
     backoff = Math.min(backoff * 2, 1000);
   }
   const secs = Math.round((Date.now() - started) / 100) / 10;

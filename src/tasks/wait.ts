@@ -1,66 +1,59 @@
 // Step: wait. Until the app's pods are Ready — or until a failure is certain (crash loop, pull
 // error, missing ConfigMap, unschedulable...), which ends the wait at once with a diagnosis.
 
-import type { ListrTask } from 'listr2';
-import { ShipError } from '../errors.js';
-import { openKube, type Kube } from '../adapters/kube/client.js';
-import { waitForReady, PodFailureError, type PodApi } from '../adapters/kube/pods.js';
-import { normalizeImageRef } from '../core/diagnose.js';
+import type { Kube } from '../adapters/kube/client.js';
+import type { PodApi } from '../adapters/kube/pods.js';
+import { waitForReady } from '../adapters/kube/wait-ready.js';
+import { PodFailureError } from '../core/wait-progress.js';
+import type { ImageLoader } from '../adapters/loaders/index.js';
+import { shortRef } from '../core/image-ref.js';
+import type { RenderedManifest } from '../core/manifest/types.js';
+import type { ImageResult } from '../core/model.js';
 import { deploymentNames, expectedPods, podSelector } from '../core/wait-plan.js';
-import type { ShipContext } from '../pipeline/context.js';
+import type { StepEnv, StepLine } from './types.js';
 
-export function waitTask(): ListrTask<ShipContext> {
-  return {
-    title: 'wait',
-    task: async (ctx, task) => {
-      await waitForApp(ctx, {
-        onStatus: (line) => (task.output = line),
-        onTitle: (title) => (task.title = title),
-      });
-    },
-  };
+export interface WaitInput {
+  /** The cluster (tests: a PodApi fake). */
+  cluster: Kube | PodApi;
+  namespace: string;
+  manifest: RenderedManifest;
+  /** The app's name: with managed-by=ship, the pods' label selector. */
+  app: string;
+  /** The image ship built, and the loader that put it on the nodes (asked when a pull fails). */
+  image?: ImageResult;
+  loader?: ImageLoader;
 }
 
 /**
- * Waits for the pods of ctx.manifest (selector: managed-by=ship + the app's name label) in
- * ctx.namespace; sets ctx.readyPods. On a diagnosed failure emits a `diagnosis` event, then throws.
- * `source` replaces the cluster in tests.
+ * Waits for the pods of the manifest in the namespace; returns the pods that became Ready. On a
+ * diagnosed failure emits a `diagnosis` event, then throws.
  */
-export async function waitForApp(
-  ctx: ShipContext,
-  ui: { onStatus: (line: string) => void; onTitle?: (title: string) => void },
-  source?: Kube | PodApi,
-): Promise<string[]> {
-  if (!ctx.manifest || !ctx.project) throw new ShipError('internal', 'The wait step ran before the manifest was rendered.');
-  const cluster = source ?? (ctx.kube ??= openKube({ kubeconfig: ctx.opts.kubeconfig, context: ctx.opts.context, env: ctx.env }));
-  const namespace = ctx.namespace ?? ctx.kube?.namespace ?? 'default';
-  const expected = expectedPods(ctx.manifest.objects);
-  const image = ctx.image;
-  const loader = ctx.loader;
-  ui.onTitle?.(`wait · ${expected} pod${expected === 1 ? '' : 's'} Ready`);
+export async function waitStep(run: Pick<StepEnv, 'opts' | 'out' | 'signal'>, input: WaitInput, ui: StepLine): Promise<string[]> {
+  const { manifest, image, loader, namespace } = input;
+  const expected = expectedPods(manifest.objects);
+  ui.title = `wait · ${expected} pod${expected === 1 ? '' : 's'} Ready`;
   try {
-    const { ready } = await waitForReady(cluster, {
+    const { ready } = await waitForReady(input.cluster, {
       namespace,
-      labelSelector: podSelector(ctx.manifest.objects, ctx.project.name),
+      labelSelector: podSelector(manifest.objects, input.app),
       expected,
-      deployments: deploymentNames(ctx.manifest.objects),
-      timeoutMs: ctx.opts.timeoutMs,
-      signal: ctx.signal,
+      deployments: deploymentNames(manifest.objects),
+      timeoutMs: run.opts.timeoutMs,
+      signal: run.signal,
       builtImages: image ? [image.ref] : [],
       // Only the image ship built has an ID the loader can look for on the node.
       nodeHasImage:
         image && loader
-          ? async (ref) => (normalizeImageRef(ref) === normalizeImageRef(image.ref) ? loader.has({ ref: image.ref, id: image.id }, ctx.signal) : undefined)
+          ? async (ref) => (shortRef(ref) === shortRef(image.ref) ? loader.has({ ref: image.ref, id: image.id }, run.signal) : undefined)
           : undefined,
-      onStatus: ui.onStatus,
+      onStatus: (line) => (ui.output = line),
     });
-    ctx.readyPods = ready;
-    ui.onTitle?.(`wait · ${ready.length ? ready.join(', ') : 'nothing to wait for'} Ready`);
+    ui.title = `wait · ${ready.length ? ready.join(', ') : 'nothing to wait for'} Ready`;
     return ready;
   } catch (e) {
     if (e instanceof PodFailureError && e.diagnosis) {
       const d = e.diagnosis;
-      ctx.out.event({
+      run.out.event({
         type: 'diagnosis',
         reason: d.reason,
         message: d.message,

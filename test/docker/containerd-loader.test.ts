@@ -3,24 +3,19 @@
 // containerd; CRI off — this is about the image store). ctr runs on the host through the process
 // runner, with docker save streamed into its stdin.
 
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocker } from '../../src/adapters/docker.js';
+import { createDocker } from '../../src/adapters/docker/client.js';
 import { createLoader } from '../../src/adapters/loaders/index.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { ShipError } from '../../src/errors.js';
+import { run, sh } from './helpers.js';
 
-const run = promisify(execFile);
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
-
-async function sh(cmd: string, args: string[]): Promise<string> {
-  return (await run(cmd, args, { maxBuffer: 64 * 1024 * 1024 })).stdout;
-}
 
 describe('containerd loader against a throwaway host containerd', () => {
   const docker = createDocker(process.env);

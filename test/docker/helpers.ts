@@ -3,10 +3,18 @@
 // everything is already there; every test file in test/docker calls them in beforeAll.
 
 import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 
 export const repo = resolve(import.meta.dirname, '../..');
+export const run = promisify(execFile);
+
+/** A command's stdout; rejects when it fails (or runs longer than timeout, default 10 minutes). */
+export async function sh(cmd: string, args: string[], opts: { timeout?: number } = {}): Promise<string> {
+  return (await run(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: opts.timeout ?? 600_000 })).stdout;
+}
 export const BASE_IMAGES = ['eclipse-temurin:17-jre', 'ship.local/busybox:1'];
 
 let dockerReady: Promise<void> | undefined;

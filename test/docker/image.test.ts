@@ -4,7 +4,7 @@
 // kind loader relies on), and an unreachable daemon.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,10 +12,16 @@ import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import tarFs from 'tar-fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocker, dockerEndpoint, type DockerApi } from '../../src/adapters/docker.js';
+import type { DockerApi } from '../../src/adapters/docker/api.js';
+import { createDocker } from '../../src/adapters/docker/client.js';
+import { dockerEndpoint } from '../../src/adapters/docker/endpoint.js';
 import { InterruptedError, ShipError } from '../../src/errors.js';
 import { APP_LABEL, DIGEST_LABEL, buildProjectImage, planImage } from '../../src/tasks/image.js';
-import { ensureBaseImages, ensureDocker, repo } from './helpers.js';
+import { ensureBaseImages, ensureDocker } from './helpers.js';
+import { get } from '../support/http.js';
+import { copyProject } from '../support/projects.js';
+import { rejectedShipError as failureOf } from '../support/ship-error.js';
+import { until } from '../support/until.js';
 
 const TEST_LABEL = 'io.ship.test';
 const TEST_LABEL_VALUE = `image-test-${process.pid}`;
@@ -41,12 +47,10 @@ function tempDir(prefix: string): string {
   return d;
 }
 
-/** A throwaway copy of a project without its build output, plus a nonce file so its tag is new on every run. */
-function copyProject(rel: string): string {
-  const src = join(repo, rel);
-  const dir = tempDir('ship-image-');
-  cpSync(src, dir, { recursive: true, filter: (p) => !/^\/(build|target|\.gradle)(\/|$)/.test(p.slice(src.length)) });
-  writeFileSync(join(dir, '.ship-test-nonce'), randomBytes(8).toString('hex'));
+/** A throwaway copy of a project (removed in afterAll) whose tag is new on every run. */
+function projectCopy(rel: string): string {
+  const { dir } = copyProject(rel, 'ship-image-');
+  temps.push(dir);
   return dir;
 }
 
@@ -55,15 +59,6 @@ function put(dir: string, rel: string, content: string) {
   writeFileSync(join(dir, rel), content);
 }
 
-async function failureOf(p: Promise<unknown>): Promise<ShipError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ShipError) return e;
-    throw e;
-  }
-  throw new Error('expected a ShipError, the call succeeded');
-}
 
 /** Starts a container (removed in afterAll); ports published on 127.0.0.1 with a free host port. */
 async function startContainer(image: string, opts: { cmd?: string[]; port?: number; user?: string } = {}): Promise<{ id: string; hostPort?: number }> {
@@ -84,19 +79,8 @@ async function startContainer(image: string, opts: { cmd?: string[]; port?: numb
 }
 
 /** Polls http://127.0.0.1:port/path until it answers, for up to timeoutMs. */
-async function getWhenUp(port: number, path: string, timeoutMs = 90_000): Promise<{ status: number; body: string }> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
-      return { status: res.status, body: await res.text() };
-    } catch (e) {
-      last = e;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  throw new Error(`nothing answered on 127.0.0.1:${port}${path} within ${timeoutMs} ms: ${String(last)}`);
+function getWhenUp(port: number, path: string, timeoutMs = 90_000): Promise<{ status: number; body: string }> {
+  return until(`an answer on 127.0.0.1:${port}${path}`, () => get(`http://127.0.0.1:${port}${path}`, 5000).catch(() => undefined), { timeoutMs });
 }
 
 async function containerOutput(image: string, cmd: string[]): Promise<string> {
@@ -252,7 +236,7 @@ describe('image step: the Gradle fixture', () => {
   let dir: string;
   let jar: string;
   beforeAll(async () => {
-    dir = copyProject('test/fixtures/gradle-app');
+    dir = projectCopy('test/fixtures/gradle-app');
     await execa('./gradlew', ['clean', 'build', '-q'], { cwd: dir, all: true });
     const libs = join(dir, 'build/libs');
     jar = join(libs, readdirSync(libs).find((f) => f.endsWith('.jar'))!);
@@ -443,7 +427,7 @@ describe('image step: the Spring Boot example (Maven build)', () => {
   let dir: string;
   let jar: string;
   beforeAll(async () => {
-    dir = copyProject('examples/kubernetes-test-spring');
+    dir = projectCopy('examples/kubernetes-test-spring');
     await execa('mvn', ['-B', '-q', 'package', '-DskipTests'], { cwd: dir, all: true });
     jar = join(dir, 'build/libs/kubernetes-spring-0.0.1-SNAPSHOT.jar');
     expect(existsSync(jar)).toBe(true);

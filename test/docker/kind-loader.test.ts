@@ -3,30 +3,22 @@
 // real kind nodes need --privileged, which these machines refuse). Two nodes (control-plane and
 // worker) so the one-save-many-imports path runs for real.
 
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocker } from '../../src/adapters/docker.js';
+import { createDocker } from '../../src/adapters/docker/client.js';
 import { createLoader } from '../../src/adapters/loaders/index.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { ShipError } from '../../src/errors.js';
+import { repo, run, sh } from './helpers.js';
 
-const run = promisify(execFile);
-const repo = join(import.meta.dirname, '..', '..');
 const NODE_IMAGE = 'ship.local/kind-node-lite:1';
 const BASE_IMAGE = 'eclipse-temurin:17-jre';
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const CLUSTER = `shiptest-${suffix}`;
 const nodes = [`${CLUSTER}-control-plane`, `${CLUSTER}-worker`];
-
-async function sh(cmd: string, args: string[], opts: { timeout?: number } = {}): Promise<string> {
-  const { stdout } = await run(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: opts.timeout ?? 600_000 });
-  return stdout;
-}
 
 async function imageId(ref: string): Promise<string> {
   return (await sh('docker', ['image', 'inspect', '-f', '{{.Id}}', ref])).trim();

@@ -1,5 +1,7 @@
-// The registry loader against real parts: the Docker engine and Debian's docker-registry on
-// loopback (one open, one with htpasswd auth). Docker allows plain HTTP to 127.0.0.0/8 registries.
+// The registry loader against real parts: the Docker engine (through ship's Docker adapter,
+// src/adapters/docker.ts) and Debian's docker-registry on loopback (one open, one with htpasswd
+// auth). Docker allows plain HTTP to 127.0.0.0/8 registries. Dockerode itself only sets the test up
+// (the image to push) and cleans up.
 
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,12 +11,13 @@ import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { pack } from 'tar-fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryLoader, dockerodeRegistryDocker } from '../../src/adapters/loaders/registry.js';
-import { createDocker } from '../../src/adapters/docker.js';
+import { createRegistryLoader } from '../../src/adapters/loaders/registry.js';
+import { createDocker } from '../../src/adapters/docker/client.js';
 import { execaRunner } from '../../src/adapters/process.js';
 import { parseRegistry } from '../../src/core/registry.js';
 import { ShipError } from '../../src/errors.js';
 import { freePort } from '../support/free-port.js';
+import { rejectedShipError as failureOf } from '../support/ship-error.js';
 
 const run = promisify(execFile);
 const scripts = join(import.meta.dirname, 'registry');
@@ -29,18 +32,11 @@ async function tagsOf(port: number, repo: string, auth?: string): Promise<string
   return ((await res.json()) as { tags: string[] | null }).tags ?? [];
 }
 
-async function failureOf(p: Promise<unknown>): Promise<ShipError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as ShipError;
-  }
-  throw new Error('expected the push to fail, it succeeded');
-}
 
 describe('registry loader against a real registry', () => {
   const docker = new Dockerode();
-  const dockerApi = dockerodeRegistryDocker(docker);
+  /** What ship pushes through: the real Docker adapter. */
+  const dockerApi = createDocker(process.env);
   let work: string;
   let openPort: number;
   let authPort: number;
@@ -166,7 +162,7 @@ describe('registry loader against a real registry', () => {
     expect(e.message).toMatch(new RegExp(`The registry ${host.replace(/\./g, '\\.')} needs credentials`));
   });
 
-  it('works the same through the Docker adapter (src/adapters/docker.ts): push, and a refused password', async () => {
+  it('works the same through the Docker adapter (src/adapters/docker/): push, and a refused password', async () => {
     const api = createDocker(process.env);
     const host = `127.0.0.1:${authPort}`;
     const good = await dockerConfig('adapter-good', { auths: { [host]: basic(USER, PASSWORD) } });

@@ -4,9 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube, type Kube } from '../../src/adapters/kube/client.js';
 import { applyObjects } from '../../src/adapters/kube/apply.js';
-import { renderManifest, type RenderedManifest } from '../../src/core/manifest.js';
+import { renderManifest } from '../../src/core/manifest/render.js';
+import type { RenderedManifest } from '../../src/core/manifest/types.js';
 import { ShipError } from '../../src/errors.js';
-import { KUBECONFIG, deleteNamespace, kubectl, newNamespace } from './helpers.js';
+import { KUBECONFIG, deleteNamespace, kubectl, newNamespace, waitForCluster } from './helpers.js';
 import { rejectedShipError as shipError } from '../support/ship-error.js';
 
 // Images already in the node's image store (test/cluster/up.sh): nothing is ever pulled.
@@ -35,17 +36,6 @@ function render(port: number, image = PAUSE): RenderedManifest {
     app: 'apply-e2e',
   });
 }
-
-async function waitForCluster(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await kubectl(['get', 'nodes'], { reject: false });
-    if (r.exitCode === 0 && /\sReady\s/.test(r.stdout)) return;
-    if (Date.now() > deadline) throw new Error(`the test cluster is not up (kubectl get nodes: ${r.stderr || r.stdout})`);
-    await new Promise((res) => setTimeout(res, 5000));
-  }
-}
-
 
 describe('applyObjects on the test cluster', () => {
   let kube: Kube;

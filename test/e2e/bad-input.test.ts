@@ -308,6 +308,7 @@ describe('the cluster (exit 9, 10, 12, 13, 14)', () => {
     const file = join(manifests, 'crash-pod.yaml');
     const r = await shipOn(app, ['--load', LOAD, '-n', crashNs, '--port', '0', '--manifest', file], { alsoUnchanged: [file] });
     expectFailure(r, 12, /crash|exit/i);
+    expect(r.stderr).toMatch(/CrashLoopBackOff|exit(ed)? (with )?(code )?1/i);
     expect(r.stderr).toContain('CRASH_AT_START is set');
     expect(r.ms).toBeLessThan(150_000);
   });

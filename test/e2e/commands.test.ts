@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBECONFIG, LOAD, SOCKET, cli, deleteNamespace, kubectl, newNamespace, repo, shipEnv } from './helpers.js';
+import { LOAD, cli, deleteNamespace, ensureNodeImage, kubectl, newNamespace, repo, ship, shipEnv, waitForCluster } from './helpers.js';
+import { until } from '../support/until.js';
 
 const BUSYBOX = 'ship.local/busybox:1';
 const APP = 'cmdapp';
@@ -16,10 +17,6 @@ const LOOP = 'i=0; while true; do echo line $i; i=$((i+1)); sleep 1; done';
 let ns = '';
 let work = '';
 let project = '';
-
-function ship(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
-  return execa(process.execPath, [cli, ...args], { env: opts.env ?? shipEnv(), reject: false, input: opts.input ?? '', timeout: opts.timeout ?? 120_000 });
-}
 
 function podYaml(name: string, command: string, labels: Record<string, string> = { 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': APP }): string {
   return JSON.stringify({
@@ -34,14 +31,6 @@ async function apply(json: string): Promise<void> {
   await kubectl(['apply', '-f', '-'], { input: json });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function podJson(name: string): Promise<{ status?: { containerStatuses?: Array<{ restartCount: number; state?: Record<string, unknown> }> } } | undefined> {
   const r = await kubectl(['get', 'pod', name, '-n', ns, '-o', 'json'], { reject: false });
   return r.exitCode === 0 ? JSON.parse(r.stdout) : undefined;
@@ -52,31 +41,11 @@ async function podNames(): Promise<string[]> {
   return r.stdout.split(/\s+/).filter(Boolean).sort();
 }
 
-async function nodeHasImage(ref: string): Promise<boolean> {
-  const r = await execa('ctr', ['-a', SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'], { reject: false });
-  return r.exitCode === 0 && r.stdout.split('\n').includes(ref);
-}
-
-async function waitForCluster(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = existsSync(KUBECONFIG) ? await kubectl(['get', 'nodes'], { reject: false }) : { exitCode: 1, stdout: '', stderr: `${KUBECONFIG} missing` };
-    if (r.exitCode === 0 && /\sReady\s/.test(r.stdout)) return;
-    if (Date.now() > deadline) throw new Error(`the test cluster is not up (kubectl get nodes: ${r.stderr || r.stdout})`);
-    await new Promise((res) => setTimeout(res, 5000));
-  }
-}
-
 beforeAll(async () => {
   await waitForCluster(10 * 60_000);
-  // Drive the CLI built from these sources.
-  await execa('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, reject: false });
-  if (!existsSync(cli)) throw new Error(`${cli} was not built`);
-  if (!(await nodeHasImage(BUSYBOX)) && !(await nodeHasImage(`docker.io/${BUSYBOX}`))) {
-    const inDocker = await execa('docker', ['image', 'inspect', BUSYBOX], { reject: false });
-    if (inDocker.exitCode !== 0) await execa('bash', [join(repo, 'test/images/build.sh'), 'busybox']);
-    await execa('sh', ['-c', `docker save ${BUSYBOX} | ctr -a ${SOCKET} -n k8s.io images import -`]);
-  }
+  // Drive the CLI built from these sources (npm run build, as test/run.sh does).
+  if (!existsSync(cli)) throw new Error(`${cli} was not built: npm run build`);
+  await ensureNodeImage(BUSYBOX);
   ns = await newNamespace('ship-cmds');
   work = mkdtempSync(join(tmpdir(), 'ship-cmds-'));
   // The project directory names the app (no build file: the directory name).
@@ -106,7 +75,7 @@ describe('ship status', () => {
 
   it('after a crash, shows the failing pod and its one-line diagnosis under it', async () => {
     await apply(podYaml(`${APP}-crash`, 'echo starting; exit 3'));
-    await waitFor('the crash pod to restart twice', async () => ((await podJson(`${APP}-crash`))?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2);
+    await until('the crash pod to restart twice', async () => ((await podJson(`${APP}-crash`))?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2, { timeoutMs: 90_000 });
     // The container runs for a moment between crashes: ask until the snapshot catches it down.
     let r = await ship(['status', project, '-n', ns]);
     const crashRow = () => r.stdout.split('\n').find((l) => l.startsWith(`${APP}-crash `)) ?? '';
@@ -126,11 +95,11 @@ describe('ship status', () => {
     const child = execa(process.execPath, [cli, 'status', project, '-n', ns, '--watch'], { env: shipEnv(), reject: false, timeout: 120_000 });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor('the first table', async () => out.includes(`${APP}-crash`), 30_000);
+    await until('the first table', async () => out.includes(`${APP}-crash`), { timeoutMs: 30_000 });
     await apply(podYaml(`${APP}-w`, LOOP));
-    await waitFor('the new pod Running', async () => new RegExp(`^${APP}-w\\s+1/1\\s+Running`, 'm').test(out), 60_000);
+    await until('the new pod Running', async () => new RegExp(`^${APP}-w\\s+1/1\\s+Running`, 'm').test(out), { timeoutMs: 60_000 });
     await kubectl(['delete', 'pod', `${APP}-w`, '-n', ns]);
-    await waitFor('the deleted pod', async () => out.includes(`${APP}-w   (deleted)`), 60_000);
+    await until('the deleted pod', async () => out.includes(`${APP}-w   (deleted)`), { timeoutMs: 60_000 });
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(0);
@@ -169,11 +138,11 @@ describe('ship logs', () => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     const seen = () => [...out.matchAll(new RegExp(`^\\[${APP}\\] line (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
-    await waitFor('two lines from the running pod', async () => new Set(seen()).size >= 2, 30_000);
+    await until('two lines from the running pod', async () => new Set(seen()).size >= 2, { timeoutMs: 30_000 });
     const [a, b] = seen();
     expect(b).toBeGreaterThan(a); // a line the app printed after ship started following
     await apply(podYaml(`${APP}-late`, LOOP));
-    await waitFor('a line from the pod that appeared while following', async () => out.includes(`[${APP}-late] line 0`), 60_000);
+    await until('a line from the pod that appeared while following', async () => out.includes(`[${APP}-late] line 0`), { timeoutMs: 60_000 });
     child.kill('SIGINT');
     const started = Date.now();
     const r = await child;

@@ -1,17 +1,13 @@
 // The issue's end-to-end scenarios: the built ship CLI against the real test cluster.
-import { createHash } from 'node:crypto';
+// The forward under load with a Deployment is in forward.test.ts; a crashing app is in
+// bad-input.test.ts (exit 12).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOAD, copyProject, deleteNamespace, kubectl, newNamespace, repo, shipHolding, shipOnce, stepStatus } from './helpers.js';
+import { LOAD, copyProject, deleteNamespace, isPodReady, kubectl, listPods, newNamespace, repo, shipHolding, shipOnce, stepStatus } from './helpers.js';
+import { get } from '../support/http.js';
 
 const fixtures = join(repo, 'test/fixtures/manifests');
-
-async function get(url: string, timeoutMs = 30_000): Promise<{ status: number; body: string }> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  return { status: r.status, body: await r.text() };
-}
 
 describe('Spring Boot example (Maven) from the seed\'s untagged spring-pod.yaml', () => {
   let ns: string;
@@ -47,24 +43,25 @@ describe('Spring Boot example (Maven) from the seed\'s untagged spring-pod.yaml'
   it('deploys the seed\'s three pods from one multi-document file, all Ready', async () => {
     const r = await shipOnce([app.dir, '--builder', 'maven', '--skip-tests', '--load', LOAD, '-n', ns, '--port', '0', '--manifest', join(fixtures, 'spring-pods.yaml')]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const pods = JSON.parse((await kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=ship', '-o', 'json'])).stdout).items;
-    const ready = pods
-      .filter((p: any) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
-      .map((p: any) => p.metadata.name);
+    const ready = (await listPods(ns)).filter(isPodReady).map((p) => p.metadata!.name);
     expect(ready).toEqual(expect.arrayContaining(['spring-pod-1', 'spring-pod-2', 'spring-pod-3']));
   });
 });
 
+// One copy of the Gradle fixture for the describes below: the failures reuse the image the first
+// describe built and loaded (build, image and load are skipped) instead of building their own.
+const gradleApp = copyProject('test/fixtures/gradle-app');
+afterAll(() => gradleApp.remove());
+
 describe('Gradle fixture app through ./gradlew clean build', () => {
   let ns: string;
-  const app = copyProject('test/fixtures/gradle-app');
+  const app = gradleApp;
   let firstUrl = '';
   beforeAll(async () => {
     ns = await newNamespace('e2e-gradle');
   });
   afterAll(async () => {
     await deleteNamespace(ns);
-    app.remove();
   });
   const args = () => [app.dir, '--load', LOAD, '-n', ns, '--port', '18089'];
 
@@ -116,13 +113,12 @@ describe('Gradle fixture app through ./gradlew clean build', () => {
 
 describe('real failures, diagnosed in plain words well before the deadline', () => {
   let ns: string;
-  const app = copyProject('test/fixtures/gradle-app');
+  const app = gradleApp;
   beforeAll(async () => {
     ns = await newNamespace('e2e-fail');
   });
   afterAll(async () => {
     await deleteNamespace(ns);
-    app.remove();
   });
 
   async function failing(manifest: string) {
@@ -130,25 +126,17 @@ describe('real failures, diagnosed in plain words well before the deadline', () 
     return shipOnce([app.dir, '--load', LOAD, '-n', ns, '--port', '0', '--timeout', '5m', '--manifest', join(fixtures, manifest)]);
   }
 
-  it('an app that exits 1 at start: CrashLoopBackOff with its log line', async () => {
-    const r = await failing('crash-pod.yaml');
-    expect(r.exitCode).toBe(12);
-    expect(r.stderr).toMatch(/CrashLoopBackOff|exit(ed)? (with )?(code )?1/i);
-    expect(r.stderr).toContain('CRASH_AT_START is set');
-    expect(r.ms).toBeLessThan(150_000);
-  });
-
   it('a sidecar whose image nobody built: ImagePullBackOff explained, its image and pull policy left as written', async () => {
     const r = await failing('sidecar-pod.yaml');
     expect(r.exitCode).toBe(12);
     expect(r.stderr).toMatch(/registry\.invalid\/nope\/sidecar:1\.0/);
     expect(r.stderr).toMatch(/did not build/i);
-    const pod = JSON.parse((await kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=ship', '-o', 'json', '--show-managed-fields'])).stdout).items[0];
-    const sidecar = pod.spec.containers.find((c: any) => c.image.startsWith('registry.invalid'));
-    expect(sidecar.image).toBe('registry.invalid/nope/sidecar:1.0');
+    const pod = (await listPods(ns, undefined, ['--show-managed-fields']))[0]!;
+    const sidecar = pod.spec!.containers.find((c) => c.image?.startsWith('registry.invalid'));
+    expect(sidecar?.image).toBe('registry.invalid/nope/sidecar:1.0');
     // ship's apply owns no pull policy on the sidecar (server-side apply records what each manager set).
-    const ours = pod.metadata.managedFields.find((m: any) => m.manager === 'ship');
-    const containers = ours.fieldsV1['f:spec']['f:containers'];
+    const ours = pod.metadata!.managedFields!.find((m) => m.manager === 'ship');
+    const containers = (ours!.fieldsV1 as Record<string, Record<string, Record<string, unknown>>>)['f:spec']!['f:containers']!;
     expect(containers['k:{"name":"gradle-app"}']).toHaveProperty('f:imagePullPolicy');
     expect(containers['k:{"name":"sidecar"}']).not.toHaveProperty('f:imagePullPolicy');
     expect(r.ms).toBeLessThan(150_000);
@@ -166,63 +154,5 @@ describe('real failures, diagnosed in plain words well before the deadline', () 
     expect(r.exitCode).toBe(12);
     expect(r.stderr).toMatch(/Insufficient cpu/);
     expect(r.ms).toBeLessThan(150_000);
-  });
-});
-
-describe('the forward under load (a Deployment)', () => {
-  let ns: string;
-  const app = copyProject('test/fixtures/gradle-app');
-  let ship: Awaited<ReturnType<typeof shipHolding>>;
-  beforeAll(async () => {
-    ns = await newNamespace('e2e-fwd');
-    ship = await shipHolding([app.dir, '--load', LOAD, '-n', ns, '--port', '0', '--manifest', join(fixtures, 'deployment.yaml')]);
-  });
-  afterAll(async () => {
-    if (ship) expect(await ship.stop()).toBe(0);
-    await deleteNamespace(ns);
-    app.remove();
-  });
-
-  it('200 concurrent requests, 0 failures', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 200 }, () => get(ship.url + '/slow?ms=200', 60_000)));
-    const failed = results.filter((r) => r.status === 'rejected' || r.value.status !== 200);
-    expect(failed.length).toBe(0);
-  });
-
-  it('a 50 MB response arrives intact', async () => {
-    const expected = (await get(ship.url + '/big.sha256?mb=50')).body.trim();
-    const r = await fetch(ship.url + '/big?mb=50', { signal: AbortSignal.timeout(120_000) });
-    const body = Buffer.from(await r.arrayBuffer());
-    expect(body.length).toBe(50 * 1024 * 1024);
-    expect(createHash('sha256').update(body).digest('hex')).toBe(expected);
-  });
-
-  it('the app closing a connection ends the client\'s read (no hang)', async () => {
-    const ended = await new Promise<string>((resolveEnd, reject) => {
-      const timer = setTimeout(() => reject(new Error('the read did not end within 10 s')), 10_000);
-      const req = request(ship.url + '/close', { agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => res.socket?.once('close', () => (clearTimeout(timer), resolveEnd(body))) ?? resolveEnd(body));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    expect(ended.length).toBeGreaterThan(0);
-  });
-
-  it('deleting the pod: the forward serves the replacement on the same local port', async () => {
-    const pods = JSON.parse((await kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=ship', '-o', 'json'])).stdout).items;
-    await kubectl(['delete', 'pod', pods[0].metadata.name, '-n', ns, '--wait=false']);
-    const deadline = Date.now() + 120_000;
-    let served = false;
-    while (Date.now() < deadline && !served) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const now = JSON.parse((await kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=ship', '-o', 'json'])).stdout).items;
-      const replacement = now.find((p: any) => p.metadata.name !== pods[0].metadata.name && p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-      if (!replacement) continue;
-      served = await get(ship.url + '/', 5000).then((r) => r.status === 200, () => false);
-    }
-    expect(served).toBe(true);
   });
 });

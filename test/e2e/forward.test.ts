@@ -1,74 +1,39 @@
 // The forward against the real test cluster (test/cluster/up.sh) and the gradle fixture app, run as
-// a one-replica Deployment: load through the forward, a 50 MB answer, the app closing the
-// connection, a client half-close, the pod replaced under a running forward, and close().
-// Prints the measured numbers (they are quoted in src/adapters/kube/forward.ts).
+// the fixture's one-replica Deployment (test/fixtures/manifests/deployment.yaml) that ship itself
+// builds, loads and deploys, holding its own forward as a developer runs it. Through ship's forward
+// (the CLI's): requests under load and the replacement of a deleted pod. Through a forward started
+// here (startForward, the same code, with its stats and events at hand): load, a 50 MB answer, the
+// app closing the connection, a client half-close, the pod replaced under a running forward, two
+// replicas, and close(). Prints the measured numbers (they are quoted in bench/README.md, Port-forward design).
 
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { connect } from 'node:net';
-import { execa } from 'execa';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube, type Kube } from '../../src/adapters/kube/client.js';
 import { startForward, type Forward, type ForwardEvent } from '../../src/adapters/kube/forward.js';
-import { copyProject, deleteNamespace, KUBECONFIG, kubectl, newNamespace, SOCKET } from './helpers.js';
+import { copyProject, deleteNamespace, KUBECONFIG, kubectl, LOAD, newNamespace, repo, shipHolding, waitForCluster, type ShipProcess } from './helpers.js';
 import { portIsFree } from '../support/free-port.js';
+import { raw } from '../support/raw-tcp.js';
+import { sleep, until } from '../support/until.js';
 
-const IMAGE = 'gradle-app:fwdtest';
-const SELECTOR = 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=fwdtest';
+/** A raw request whose answer is read as text, with how long it took. */
+const rawText = async (...args: Parameters<typeof raw>) => {
+  const started = Date.now();
+  const r = await raw(...args);
+  return { data: r.data.toString(), how: r.how, ms: Date.now() - started };
+};
+
+/** The fixture Deployment's pods (its own template label, and ship's). */
+const SELECTOR = 'app=gradle-app,app.kubernetes.io/managed-by=ship';
 
 let kube: Kube;
 let ns = '';
 let fwd: Forward | undefined;
+let ship: (ShipProcess & { url: string }) | undefined;
+const app = copyProject('test/fixtures/gradle-app');
 const events: ForwardEvent[] = [];
 const infos: string[] = [];
-
-async function clusterReady(timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await kubectl(['get', 'nodes', '--no-headers'], { reject: false });
-    if (r.exitCode === 0 && /\sReady\s/.test(r.stdout)) return;
-    if (Date.now() > end) throw new Error(`the test cluster is not Ready: ${r.stdout}${r.stderr}`);
-    await new Promise((res) => setTimeout(res, 5000));
-  }
-}
-
-async function buildAndLoadImage(): Promise<void> {
-  const project = copyProject('test/fixtures/gradle-app');
-  try {
-    await execa('./gradlew', ['clean', 'build'], { cwd: project.dir });
-    await execa('docker', ['build', '-q', '-t', IMAGE, project.dir]);
-  } finally {
-    project.remove();
-  }
-  await execa('bash', ['-o', 'pipefail', '-c', `docker save ${IMAGE} | ctr -a ${SOCKET} -n k8s.io images import -`]);
-}
-
-function deployment(namespace: string): string {
-  return JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'fwdtest', namespace, labels: { 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': 'fwdtest' } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': 'fwdtest' } },
-      template: {
-        metadata: { labels: { 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': 'fwdtest' } },
-        spec: {
-          terminationGracePeriodSeconds: 5,
-          containers: [
-            {
-              name: 'app',
-              image: IMAGE,
-              imagePullPolicy: 'IfNotPresent',
-              ports: [{ containerPort: 8080 }],
-              readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 3 },
-            },
-          ],
-        },
-      },
-    },
-  });
-}
 
 async function readyPods(): Promise<string[]> {
   const list = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: SELECTOR });
@@ -77,18 +42,8 @@ async function readyPods(): Promise<string[]> {
     .map((p) => p.metadata!.name!);
 }
 
-async function waitReady(timeoutMs: number, not?: string): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const ready = (await readyPods()).filter((p) => p !== not);
-    if (ready.length) return ready[0];
-    if (Date.now() > end) throw new Error('no Ready pod: ' + (await kubectl(['-n', ns, 'describe', 'pods'], { reject: false })).stdout.slice(-3000));
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 /** GET that hashes the body as it streams. */
-function get(url: string, timeoutMs = 30_000): Promise<{ status: number; bytes: number; sha: string; text: string }> {
+function getHashed(url: string, timeoutMs = 30_000): Promise<{ status: number; bytes: number; sha: string; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
       const hash = createHash('sha256');
@@ -108,35 +63,13 @@ function get(url: string, timeoutMs = 30_000): Promise<{ status: number; bytes: 
   });
 }
 
-/** Raw request; resolves with what arrived and how the connection ended ('end', an error code, or 'hang'). */
-function raw(port: number, text: string, halfClose: boolean, timeoutMs: number): Promise<{ data: string; how: string; ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    let data = '';
-    let done = false;
-    const finish = (how: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ data, how, ms: Date.now() - started });
-    };
-    const timer = setTimeout(() => finish('hang'), timeoutMs);
-    s.on('data', (c: Buffer) => (data += c.toString()));
-    s.on('end', () => finish('end'));
-    s.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
-    s.on('connect', () => (halfClose ? s.end(text) : s.write(text)));
-  });
-}
-
 beforeAll(async () => {
-  await clusterReady(20 * 60_000);
+  await waitForCluster(20 * 60_000);
   kube = openKube({ kubeconfig: KUBECONFIG, env: {} });
-  await buildAndLoadImage();
-  ns = await newNamespace('fwdtest');
-  await kubectl(['apply', '-f', '-'], { input: deployment(ns) });
-  const pod = await waitReady(180_000);
+  ns = await newNamespace('e2e-fwd');
+  ship = await shipHolding([app.dir, '--load', LOAD, '-n', ns, '--port', '0', '--manifest', join(repo, 'test/fixtures/manifests/deployment.yaml')]);
+  const pod = (await readyPods())[0];
+  expect(pod, 'ship reported Ready, so a pod is').toBeDefined();
   fwd = await startForward(kube, {
     namespace: ns,
     labelSelector: SELECTOR,
@@ -151,13 +84,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fwd?.close();
+  // Ctrl-C on ship holding its forward: exit 0.
+  if (ship) expect(await ship.stop()).toBe(0);
   if (ns) await deleteNamespace(ns);
+  app.remove();
 });
 
 describe('forward to the gradle app on the test cluster', () => {
   it('200 concurrent GET / without a failure', async () => {
     const started = Date.now();
-    const results = await Promise.allSettled(Array.from({ length: 200 }, () => get(fwd!.url + '/')));
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => getHashed(fwd!.url + '/')));
     const ms = Date.now() - started;
     const failures = results.filter((r) => r.status === 'rejected' || r.value.status !== 200 || r.value.text !== 'hello from gradle-app v1');
     console.log(`[forward e2e] 200 concurrent GET /: ${failures.length} failures, ${ms} ms`);
@@ -165,10 +101,16 @@ describe('forward to the gradle app on the test cluster', () => {
     expect(fwd!.stats().failed).toBe(0);
   });
 
+  it("ship's own forward: 200 concurrent requests that each take 200 ms, 0 failures", async () => {
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => getHashed(ship!.url + '/slow?ms=200', 60_000)));
+    const failed = results.filter((r) => r.status === 'rejected' || r.value.status !== 200);
+    expect(failed.length).toBe(0);
+  });
+
   it('a 50 MB answer arrives intact', async () => {
-    const expected = await get(fwd!.url + '/big.sha256?mb=50');
+    const expected = await getHashed(fwd!.url + '/big.sha256?mb=50');
     const started = Date.now();
-    const big = await get(fwd!.url + '/big?mb=50', 120_000);
+    const big = await getHashed(fwd!.url + '/big?mb=50', 120_000);
     const ms = Date.now() - started;
     console.log(`[forward e2e] GET /big?mb=50: ${big.bytes} bytes in ${ms} ms (${((big.bytes / 1048576 / ms) * 1000).toFixed(1)} MiB/s)`);
     expect(big.status).toBe(200);
@@ -177,7 +119,7 @@ describe('forward to the gradle app on the test cluster', () => {
   });
 
   it('/close: the app closing the connection ends the client read, no hang', async () => {
-    const r = await raw(fwd!.localPort, 'GET /close HTTP/1.1\r\nHost: x\r\n\r\n', false, 10_000);
+    const r = await rawText(fwd!.localPort, 'GET /close HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 10_000 });
     console.log(`[forward e2e] GET /close: ${r.how} after ${r.ms} ms`);
     expect(r.how).toBe('end');
     expect(r.data).toMatch(/^HTTP\/1\.1 200/);
@@ -186,7 +128,7 @@ describe('forward to the gradle app on the test cluster', () => {
   });
 
   it('a client half-close still gets the whole answer, then EOF', async () => {
-    const r = await raw(fwd!.localPort, 'GET /slow?ms=500 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', true, 10_000);
+    const r = await rawText(fwd!.localPort, 'GET /slow?ms=500 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { halfClose: true, timeoutMs: 10_000 });
     console.log(`[forward e2e] half-close GET /slow?ms=500: ${r.how} after ${r.ms} ms`);
     expect(r.how).toBe('end');
     expect(r.data).toMatch(/^HTTP\/1\.1 200/);
@@ -203,7 +145,7 @@ describe('forward to the gradle app on the test cluster', () => {
     let failures = 0;
     while (Date.now() - deletedAt < 90_000) {
       try {
-        const r = await get(fwd!.url + '/', 10_000);
+        const r = await getHashed(fwd!.url + '/', 10_000);
         if (r.status === 200 && fwd!.pod() !== old) {
           answered = r.text;
           break;
@@ -211,7 +153,7 @@ describe('forward to the gradle app on the test cluster', () => {
       } catch {
         failures++;
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
     const ms = Date.now() - deletedAt;
     console.log(`[forward e2e] pod ${old} deleted -> ${fwd!.pod()} answering after ${ms} ms (${failures} failed polls)`);
@@ -220,17 +162,19 @@ describe('forward to the gradle app on the test cluster', () => {
     expect(fwd!.pod()).not.toBe(old);
     expect(events).toContainEqual({ type: 'retarget', from: old, to: fwd!.pod() });
     // And it holds up on the new pod too.
-    const results = await Promise.allSettled(Array.from({ length: 50 }, () => get(fwd!.url + '/')));
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => getHashed(fwd!.url + '/')));
     expect(results.filter((r) => r.status === 'rejected' || r.value.status !== 200)).toHaveLength(0);
+    // ship's own forward serves the replacement on its same local port (its URL) too.
+    const served = await until("ship's forward to answer from the replacement", () => getHashed(ship!.url + '/', 5000).then((r) => r.status === 200, () => false), {
+      timeoutMs: 120_000,
+      everyMs: 1000,
+    }).catch(() => false);
+    expect(served).toBe(true);
   });
 
   it('with two replicas, deleting the forwarded pod moves to the other Ready one without a failed request', async () => {
-    await kubectl(['-n', ns, 'scale', 'deployment/fwdtest', '--replicas=2']);
-    const end = Date.now() + 180_000;
-    while ((await readyPods()).length < 2) {
-      if (Date.now() > end) throw new Error('the second replica never became Ready');
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await kubectl(['-n', ns, 'scale', 'deployment/gradle-app', '--replicas=2']);
+    await until('the second replica to be Ready', async () => (await readyPods()).length >= 2, { timeoutMs: 180_000 });
     const old = fwd!.pod();
     const other = (await readyPods()).find((p) => p !== old)!;
     const deletedAt = Date.now();
@@ -238,8 +182,8 @@ describe('forward to the gradle app on the test cluster', () => {
     // Requests keep going the whole time; none may fail.
     const statuses: Array<number | string> = [];
     while (Date.now() - deletedAt < 8000) {
-      statuses.push(await get(fwd!.url + '/', 10_000).then((r) => r.status, (e: Error) => e.message));
-      await new Promise((r) => setTimeout(r, 100));
+      statuses.push(await getHashed(fwd!.url + '/', 10_000).then((r) => r.status, (e: Error) => e.message));
+      await sleep(100);
     }
     console.log(`[forward e2e] 2 replicas, pod ${old} deleted -> ${fwd!.pod()}; ${statuses.length} requests during the switch, ${statuses.filter((s) => s !== 200).length} failed`);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);

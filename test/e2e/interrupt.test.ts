@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LOAD, cli, copyProject, deleteNamespace, newNamespace, onJsonEvents, repo, shipEnv, shipHolding, type JsonEvent } from './helpers.js';
+import { LOAD, copyProject, deleteNamespace, newNamespace, repo, shipEnv, shipHolding, spawnShip, type JsonEvent, type ShipProcess } from './helpers.js';
+import { sleep } from '../support/until.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterAll(async () => {
@@ -39,44 +40,13 @@ afterEach(async () => {
   running.clear();
 });
 
-/** Starts ship as a developer does (holding the forward, not CI), with its JSON events as they come. */
-function startShip(args: string[]) {
-  const child: ResultPromise = execa(process.execPath, [cli, ...args, '--json'], { env: env(), extendEnv: false, reject: false, timeout: 600_000 });
-  const events: JsonEvent[] = [];
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  onJsonEvents(child.stdout, (e) => events.push(e));
-  let exited = false;
-  running.add(child);
-  void child.then(() => {
-    exited = true;
-    running.delete(child);
-  });
-  return {
-    events,
-    stderr: () => stderr,
-    /** Resolves when an event matching `pred` has arrived; fails if ship exits first. */
-    async until(pred: (e: JsonEvent) => boolean, timeoutMs = 300_000): Promise<JsonEvent> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const e = events.find(pred);
-        if (e) return e;
-        if (exited) throw new Error(`ship exited before the expected event:\n${stderr}`);
-        if (Date.now() > deadline) throw new Error(`no such event within ${timeoutMs} ms:\n${stderr}`);
-        await sleep(100);
-      }
-    },
-    /** Ctrl-C; resolves with the exit code and how long ship took to exit after it. */
-    async interrupt(): Promise<{ exitCode: number; ms: number }> {
-      const sent = Date.now();
-      child.kill('SIGINT');
-      const r = await child;
-      return { exitCode: r.exitCode ?? -1, ms: Date.now() - sent };
-    },
-  };
+/** Starts ship as a developer does (holding the forward, not CI); killed after the test if still running. */
+function startShip(args: string[]): ShipProcess {
+  const ship = spawnShip(args, { env: env(), timeoutMs: 600_000 });
+  running.add(ship.child);
+  void ship.child.then(() => running.delete(ship.child));
+  return ship;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function isStep(step: string, status: string) {
   return (e: JsonEvent) => e.type === 'step' && e.step === step && e.status === status;
@@ -130,7 +100,7 @@ describe('Ctrl-C', () => {
     const marker = `sleep 30.${process.pid}${Date.now() % 100000}`;
     writeFileSync(join(app.dir, 'gradlew'), `#!/bin/sh\n# interrupt test: a slow build, Ctrl-C arrives while it sleeps\n${marker}\nexec gradle "$@"\n`, { mode: 0o755 });
     const ship = startShip([app.dir, '--load', LOAD, '-n', ns, '--port', '0']);
-    await ship.until(isStep('build', 'start'));
+    await ship.next(isStep('build', 'start'));
     for (let i = 0; i < 100 && leftovers(marker, app.dir).length < 2; i++) await sleep(100);
     // Both are there before Ctrl-C (the wrapper script and its sleep): the check below can fail.
     expect(leftovers(marker, app.dir).length, 'the build is not running').toBeGreaterThanOrEqual(2);
@@ -156,7 +126,7 @@ describe('Ctrl-C', () => {
     const containers = async () =>
       (await execa('docker', ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Status}} {{.Command}}'])).stdout.split('\n').filter((l) => l.includes(marker));
     const ship = startShip([dir, '--load', LOAD, '-n', ns, '--port', '0']);
-    await ship.until(isStep('image', 'start'));
+    await ship.next(isStep('image', 'start'));
     for (let i = 0; i < 100 && (await containers()).length === 0; i++) await sleep(100);
     expect(await containers(), 'the RUN is not running').toHaveLength(1);
 
@@ -187,7 +157,7 @@ describe('Ctrl-C', () => {
       // A new file in the sources gives a new tag: the image has to be built and loaded again.
       writeFileSync(join(app, '.interrupt-load'), `${Date.now()}\n`);
       const ship = startShip([app, '--load', LOAD, '-n', ns, '--port', '0']);
-      await ship.until(isStep('load', 'start'));
+      await ship.next(isStep('load', 'start'));
       // ctr, started by ship, is importing the image (it starts once docker save streams, which takes
       // a while when Docker is busy): the check after Ctrl-C can fail.
       const ctr = /^\d+ (\S*\/)?ctr .* import /m;
@@ -209,7 +179,7 @@ describe('Ctrl-C', () => {
       const waitNs = await newNamespace('e2e-int-wait');
       cleanups.push(() => deleteNamespace(waitNs));
       const ship = startShip([app, '--load', LOAD, '-n', waitNs, '--port', '0', '--manifest', join(repo, 'test/fixtures/manifests/never-ready-pod.yaml')]);
-      await ship.until(isStep('wait', 'start'));
+      await ship.next(isStep('wait', 'start'));
       await sleep(3000); // the watch is established and the pod is running, not Ready
       expect(ship.events.some(isStep('wait', 'fail'))).toBe(false);
 

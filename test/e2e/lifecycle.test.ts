@@ -3,37 +3,20 @@
 // broken build keeps the last good pod serving; Ctrl-C; --cleanup) and --registry with a real
 // registry on loopback that the cluster's containerd pulls from.
 
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { KUBECONFIG, LOAD, cli, copyProject, deleteNamespace, kubectl, newNamespace, onJsonEvents, repo, shipEnv, shipOnce, stepStatus, type JsonEvent } from './helpers.js';
+import { KUBECONFIG, LOAD, copyProject, deleteNamespace, isPodReady, listPods, newNamespace, repo, ship, shipEnv, shipOnce, spawnShip, stepStatus, type ShipProcess } from './helpers.js';
 import { freePort, portIsFree } from '../support/free-port.js';
+import { get } from '../support/http.js';
+import { until } from '../support/until.js';
 
 /** The v1.34 kubectl the test cluster was built with (server-side dry-run of the exact version). */
 const KUBECTL = '/var/cache/ship-cluster/kubectl';
 const GREETING = /static final String GREETING = .*\n/;
-
-function ship(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
-  return execa(process.execPath, [cli, ...args], { env: opts.env ?? shipEnv(), reject: false, timeout: opts.timeout ?? 600_000 });
-}
-
-async function get(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  return { status: r.status, body: await r.text() };
-}
-
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 1000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** GET / through the URL, or undefined when nothing answers (a pod being replaced). */
 async function greeting(url: string): Promise<string | undefined> {
@@ -44,12 +27,6 @@ async function greeting(url: string): Promise<string | undefined> {
     return undefined;
   }
 }
-
-function podsJson(ns: string, selector = 'app.kubernetes.io/managed-by=ship') {
-  return kubectl(['get', 'pods', '-n', ns, '-l', selector, '-o', 'json']).then((r) => JSON.parse(r.stdout).items as any[]);
-}
-
-const isReady = (p: any) => Boolean(p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
 
 /**
  * Rewrites the GREETING line in place, or (atomic) as many editors save: a temp file renamed over
@@ -64,51 +41,6 @@ function setGreeting(dir: string, line: string, how: 'in-place' | 'atomic' = 'in
   const tmp = join(dir, 'src/main/java/gradleapp/.Main.java.swp');
   writeFileSync(tmp, next);
   renameSync(tmp, main);
-}
-
-/** `ship dev` as a developer runs it: a child process whose events and stderr are collected as they come. */
-function startDev(args: string[]) {
-  const child: ResultPromise = execa(process.execPath, [cli, 'dev', ...args, '--json'], { env: shipEnv(), reject: false, timeout: 900_000 });
-  const events: JsonEvent[] = [];
-  let stderr = '';
-  let exited: number | undefined;
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  onJsonEvents(child.stdout, (e) => events.push(e));
-  const done = child.then((r) => (exited = r.exitCode ?? -1));
-  return {
-    events,
-    stderr: () => stderr,
-    /** The first event from index `from` on that matches, waiting for it (fails if ship exits first). */
-    async next(match: (e: JsonEvent) => boolean, from: number, timeoutMs: number): Promise<JsonEvent> {
-      return waitUntil(
-        'a ship dev event',
-        async () => {
-          const e = events.slice(from).find(match);
-          if (e) return e;
-          if (exited !== undefined) throw new Error(`ship dev exited ${exited}:\n${stderr}`);
-          return undefined;
-        },
-        timeoutMs,
-        200,
-      ).catch((e: Error) => {
-        throw new Error(`${e.message}\n--- stderr (last 4000 chars):\n${stderr.slice(-4000)}`);
-      });
-    },
-    /** Ctrl-C; the exit code (an error with ship's output when it does not exit within 60 s). */
-    async stop(): Promise<number> {
-      if (exited === undefined) child.kill('SIGINT');
-      const late = new Promise<'late'>((r) => setTimeout(() => r('late'), 60_000).unref());
-      const code = await Promise.race([done, late]);
-      if (code === 'late') {
-        child.kill('SIGKILL');
-        throw new Error(`ship dev did not exit within 60 s of Ctrl-C:\n${stderr.slice(-4000)}`);
-      }
-      return code;
-    },
-    get running() {
-      return exited === undefined;
-    },
-  };
 }
 
 describe('ship render', () => {
@@ -143,7 +75,7 @@ describe('ship render', () => {
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^pod\/gradle-app serverside-applied \(server dry run\)$/m);
     // A dry run: nothing was created.
-    expect(await podsJson(ns, 'app.kubernetes.io/name=gradle-app')).toEqual([]);
+    expect(await listPods(ns, 'app.kubernetes.io/name=gradle-app')).toEqual([]);
   });
 });
 
@@ -165,11 +97,11 @@ describe('--replicas 3 with the fixture\'s Pod manifest', () => {
     expect(stepStatus(r.events, 'forward')).toBe('done');
     expect(stepStatus(r.events, 'smoke')).toBe('done');
     expect(r.events.find((e) => e.type === 'summary')?.status).toBe(200);
-    const pods = await podsJson(ns);
-    expect(pods.map((p) => p.metadata.name).sort()).toEqual(['gradle-app-1', 'gradle-app-2', 'gradle-app-3']);
+    const pods = await listPods(ns);
+    expect(pods.map((p) => p.metadata?.name).sort()).toEqual(['gradle-app-1', 'gradle-app-2', 'gradle-app-3']);
     for (const p of pods) {
-      expect(isReady(p), p.metadata.name).toBe(true);
-      expect(p.spec.containers[0].image).toMatch(/^gradle-app:ship-[0-9a-f]{12}$/);
+      expect(isPodReady(p), p.metadata?.name).toBe(true);
+      expect(p.spec?.containers[0]?.image).toMatch(/^gradle-app:ship-[0-9a-f]{12}$/);
     }
 
     const status = await ship(['status', app.dir, '-n', ns, '--json']);
@@ -184,7 +116,7 @@ describe('--replicas 3 with the fixture\'s Pod manifest', () => {
 describe('ship dev: the inner loop', () => {
   let ns: string;
   const app = copyProject('test/fixtures/gradle-app');
-  let dev: ReturnType<typeof startDev> | undefined;
+  let dev: ShipProcess | undefined;
   let url = '';
   let v2Pod = '';
   beforeAll(async () => {
@@ -197,8 +129,8 @@ describe('ship dev: the inner loop', () => {
   });
 
   it('deploys and serves v1 on the URL of its first summary', async () => {
-    dev = startDev([app.dir, '-n', ns, '--load', LOAD, '--port', '0']);
-    const summary = await dev.next((e) => e.type === 'summary', 0, 600_000);
+    dev = spawnShip(['dev', app.dir, '-n', ns, '--load', LOAD, '--port', '0']);
+    const summary = await dev.next((e) => e.type === 'summary', { from: 0, timeoutMs: 600_000 });
     url = summary.url as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await get(url + '/')).body).toBe('hello from gradle-app v1');
@@ -208,28 +140,28 @@ describe('ship dev: the inner loop', () => {
     const from = dev!.events.length;
     setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v2";');
     const started = Date.now();
-    await waitUntil('v2 on the same URL', async () => (await greeting(url)) === 'hello from gradle-app v2', 90_000);
+    await until('v2 on the same URL', async () => (await greeting(url)) === 'hello from gradle-app v2', { timeoutMs: 90_000, everyMs: 1000 });
     expect(Date.now() - started).toBeLessThan(90_000);
     // It was a real rebuild, not a cached image.
     expect(dev!.events.slice(from).some((e) => e.type === 'step' && e.step === 'build' && e.status === 'done')).toBe(true);
-    const summary = await dev!.next((e) => e.type === 'summary', from, 30_000);
+    const summary = await dev!.next((e) => e.type === 'summary', { from, timeoutMs: 30_000 });
     expect(summary.url).toBe(url);
-    const pods = await podsJson(ns);
+    const pods = await listPods(ns);
     expect(pods).toHaveLength(1);
-    v2Pod = pods[0].metadata.uid;
+    v2Pod = pods[0]?.metadata?.uid ?? '';
   });
 
   it('a broken source (saved atomically, as vim does): the failed build is reported, the v2 pod keeps serving on the same URL', async () => {
     const from = dev!.events.length;
     const stderrFrom = dev!.stderr().length;
     setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v2-broken"', 'atomic'); // no semicolon
-    const failed = await dev!.next((e) => e.type === 'step' && e.status === 'fail', from, 120_000);
+    const failed = await dev!.next((e) => e.type === 'step' && e.status === 'fail', { from, timeoutMs: 120_000 });
     expect(failed).toMatchObject({ step: 'build', code: 'build' });
-    await waitUntil('the warning on stderr', async () => /warning: .*failed: .*gradlew clean build failed/.test(dev!.stderr().slice(stderrFrom)), 10_000, 200);
+    await until('the warning on stderr', async () => /warning: .*failed: .*gradlew clean build failed/.test(dev!.stderr().slice(stderrFrom)), { timeoutMs: 10_000, everyMs: 200 });
     expect(dev!.stderr().slice(stderrFrom)).toMatch(/error: ';' expected/);
     expect(dev!.stderr().slice(stderrFrom)).toMatch(/last good deploy keeps serving/i);
     // The failed run is an event too, with the step and the exit code it would have had.
-    const run = await dev!.next((e) => e.type === 'dev-run' && e.ok === false, from, 10_000);
+    const run = await dev!.next((e) => e.type === 'dev-run' && e.ok === false, { from, timeoutMs: 10_000 });
     expect(run).toMatchObject({ step: 'build', code: 'build', exitCode: 4 });
     // Nothing was applied after the failure, the same pod serves v2.
     const changes = dev!.stderr().slice(stderrFrom).split('\n').filter((l) => l.startsWith('change: '));
@@ -238,18 +170,18 @@ describe('ship dev: the inner loop', () => {
       expect((await get(url + '/')).body).toBe('hello from gradle-app v2');
       await new Promise((r) => setTimeout(r, 300));
     }
-    const pods = await podsJson(ns);
-    expect(pods.map((p) => p.metadata.uid)).toEqual([v2Pod]);
+    const pods = await listPods(ns);
+    expect(pods.map((p) => p.metadata?.uid)).toEqual([v2Pod]);
     expect(dev!.running).toBe(true);
     // Between deploys the serving pod's logs stream again: the requests above show up.
-    await waitUntil('the v2 pod\'s log lines after the failed build', async () => /\[gradle-app\] GET \/ 200/.test(dev!.stderr().slice(stderrFrom)), 20_000, 200);
+    await until('the v2 pod\'s log lines after the failed build', async () => /\[gradle-app\] GET \/ 200/.test(dev!.stderr().slice(stderrFrom)), { timeoutMs: 20_000, everyMs: 200 });
   });
 
   it('fixed again (v3, another atomic save): served on the same URL', async () => {
     const from = dev!.events.length;
     setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v3";', 'atomic');
-    await waitUntil('v3 on the same URL', async () => (await greeting(url)) === 'hello from gradle-app v3', 90_000);
-    const summary = await dev!.next((e) => e.type === 'summary', from, 30_000);
+    await until('v3 on the same URL', async () => (await greeting(url)) === 'hello from gradle-app v3', { timeoutMs: 90_000, everyMs: 1000 });
+    const summary = await dev!.next((e) => e.type === 'summary', { from, timeoutMs: 30_000 });
     expect(summary.url).toBe(url);
   });
 
@@ -259,26 +191,26 @@ describe('ship dev: the inner loop', () => {
     expect(await dev!.stop()).toBe(0);
     expect(await portIsFree(port)).toBe(true);
     await expect(get(url + '/', 3000)).rejects.toThrow();
-    const pods = await podsJson(ns);
+    const pods = await listPods(ns);
     expect(pods).toHaveLength(1);
-    expect(isReady(pods[0])).toBe(true);
+    expect(isPodReady(pods[0])).toBe(true);
   });
 
   it('--cleanup: a second run picks up an edit made during its first deploy; Ctrl-C deletes the pods it deployed', async () => {
     setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v4";');
-    const again = startDev([app.dir, '-n', ns, '--load', LOAD, '--port', '0', '--cleanup']);
+    const again = spawnShip(['dev', app.dir, '-n', ns, '--load', LOAD, '--port', '0', '--cleanup']);
     dev = again;
     // The jar (v4) is built; an edit now arrives while the first deploy is still going.
-    await again.next((e) => e.type === 'step' && e.step === 'image' && e.status === 'start', 0, 300_000);
+    await again.next((e) => e.type === 'step' && e.step === 'image' && e.status === 'start', { from: 0, timeoutMs: 300_000 });
     setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v5";', 'atomic');
-    const summary = await again.next((e) => e.type === 'summary', 0, 600_000);
+    const summary = await again.next((e) => e.type === 'summary', { from: 0, timeoutMs: 600_000 });
     const devUrl = summary.url as string;
     expect(await greeting(devUrl)).toMatch(/^hello from gradle-app v[45]$/);
-    await waitUntil('v5 after an edit made during the first deploy', async () => (await greeting(devUrl)) === 'hello from gradle-app v5', 90_000);
-    expect(await podsJson(ns)).toHaveLength(1);
+    await until('v5 after an edit made during the first deploy', async () => (await greeting(devUrl)) === 'hello from gradle-app v5', { timeoutMs: 90_000, everyMs: 1000 });
+    expect(await listPods(ns)).toHaveLength(1);
     expect(await again.stop()).toBe(0);
     expect(again.stderr()).toMatch(/cleanup: .*deleted from namespace/);
-    expect(await podsJson(ns)).toEqual([]);
+    expect(await listPods(ns)).toEqual([]);
   });
 });
 
@@ -309,15 +241,15 @@ describe('--registry: push to a real registry on loopback, the cluster pulls fro
     expect(r.exitCode, r.stderr).toBe(0);
     expect(stepStatus(r.events, 'load')).toBe('done');
     expect(stepStatus(r.events, 'smoke')).toBe('done');
-    const pods = await podsJson(ns);
+    const pods = await listPods(ns);
     expect(pods).toHaveLength(1);
-    const image: string = pods[0].spec.containers[0].image;
+    const image = pods[0]?.spec?.containers[0]?.image ?? '';
     const m = new RegExp(`^127\\.0\\.0\\.1:${port}/gradle-app:(ship-[0-9a-f]{12})$`).exec(image);
     expect(m, image).not.toBeNull();
-    expect(isReady(pods[0])).toBe(true);
+    expect(isPodReady(pods[0])).toBe(true);
     const tags = (await (await fetch(`http://${registry}/v2/gradle-app/tags/list`)).json()) as { tags: string[] | null };
     expect(tags.tags).toContain(m![1]);
     // The node pulled it from the registry (the containerd image name is the pushed one).
-    expect(pods[0].status.containerStatuses[0].image).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port}/gradle-app:${m![1]}$`));
+    expect(pods[0]?.status?.containerStatuses?.[0]?.image).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port}/gradle-app:${m![1]}$`));
   });
 });

@@ -5,15 +5,15 @@
 // SHIP_RECORD_FIXTURES=1 also writes what the cluster really reported (kubectl get pod -o json and
 // its events) to test/unit/fixtures/pods/recorded-*.json, which the unit tests replay.
 
-import { execa } from 'execa';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { openKube, type Kube } from '../../src/adapters/kube/client.js';
-import { waitForReady, PodFailureError } from '../../src/adapters/kube/pods.js';
-import { KUBECONFIG, SOCKET, deleteNamespace, kubectl, newNamespace, repo } from './helpers.js';
+import { PodFailureError } from '../../src/core/wait-progress.js';
+import { waitForReady } from '../../src/adapters/kube/wait-ready.js';
+import { KUBECONFIG, deleteNamespace, ensureNodeImage, kubectl, newNamespace, repo, waitForCluster } from './helpers.js';
 
 const PAUSE = 'ship.local/pause:3.10';
 const BUSYBOX = 'ship.local/busybox:1';
@@ -24,19 +24,10 @@ const RECORD = process.env.SHIP_RECORD_FIXTURES === '1';
 let kube: Kube;
 let ns: string;
 
-async function nodeHasImage(ref: string): Promise<boolean> {
-  const r = await execa('ctr', ['-a', SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'], { reject: false });
-  return r.exitCode === 0 && r.stdout.split('\n').includes(ref);
-}
-
 beforeAll(async () => {
-  if (!existsSync(KUBECONFIG)) throw new Error(`The test cluster is not up (${KUBECONFIG} missing): run test/cluster/up.sh first.`);
-  const nodes = await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
-  if (!nodes.stdout.includes('True')) throw new Error(`The test cluster's node is not Ready: ${nodes.stdout}`);
+  await waitForCluster(10 * 60_000);
   // The crash case runs busybox: make sure the node has it (test/images/build.sh makes it in Docker).
-  if (!(await nodeHasImage(`docker.io/${BUSYBOX}`)) && !(await nodeHasImage(BUSYBOX))) {
-    await execa('sh', ['-c', `docker save ${BUSYBOX} | ctr -a ${SOCKET} -n k8s.io images import -`]);
-  }
+  await ensureNodeImage(BUSYBOX);
   kube = openKube({ kubeconfig: KUBECONFIG, env: {} });
   ns = await newNamespace('ship-wait-e2e');
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeApplied, resolveNamespace } from '../../src/tasks/apply.js';
-import { renderManifest } from '../../src/core/manifest.js';
+import { renderManifest } from '../../src/core/manifest/render.js';
 
 const pod = (ns?: string) => `apiVersion: v1
 kind: Pod

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { applyObjects, changedPodField } from '../../src/adapters/kube/apply.js';
-import { renderManifest, type RenderedManifest } from '../../src/core/manifest.js';
+import { renderManifest } from '../../src/core/manifest/render.js';
+import type { RenderedManifest } from '../../src/core/manifest/types.js';
 import { ShipError } from '../../src/errors.js';
 import type { Kube } from '../../src/adapters/kube/client.js';
 import { rejectedShipError as applyError } from '../support/ship-error.js';
@@ -116,13 +117,17 @@ function status(code: number, reason: string, message: string) {
 function notFound(message: string) {
   return status(404, 'NotFound', message);
 }
-function stripMeta(o: any) {
+interface StoredObject {
+  metadata: Record<string, unknown>;
+  [field: string]: unknown;
+}
+function stripMeta(o: StoredObject) {
   const { metadata, ...rest } = o;
   const { uid: _u, resourceVersion: _r, namespace: _n, ...meta } = metadata;
   return { ...rest, metadata: meta };
 }
-function specWithoutImages(spec: any): string {
-  return JSON.stringify({ ...spec, containers: spec.containers.map(({ image: _i, ...c }: any) => c) });
+function specWithoutImages(spec: { containers: Record<string, unknown>[] }): string {
+  return JSON.stringify({ ...spec, containers: spec.containers.map(({ image: _i, ...c }) => c) });
 }
 
 let server: Server;
@@ -260,7 +265,7 @@ describe('applyObjects', () => {
   it('turns a strict-validation refusal into a manifest error naming the file and object', async () => {
     // Bypass the client-side check so the body reaches the server with the typo, as a CRD's would.
     const rendered = render(POD('kubernetes-spring'));
-    (rendered.objects[0]!.body as any).spec.containerz = [];
+    (rendered.objects[0]!.body.spec as Record<string, unknown>).containerz = [];
     const e = await applyError(applyObjects(kube, rendered, { namespace: 'default' }));
     expect(e.code).toBe('manifest');
     expect(e.message).toContain('spring-pod.yaml: the cluster rejected Pod spring-pod:');

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import tarFs from 'tar-fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeIgnoreFilter, packContext } from '../../src/core/build-context.js';
+import { packContext } from '../../src/adapters/build-context.js';
+import { makeIgnoreFilter } from '../../src/core/dockerignore.js';
 
 describe('makeIgnoreFilter (true = sent to Docker)', () => {
   it('nested patterns match relative paths at any depth only where the pattern says so', () => {

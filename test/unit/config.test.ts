@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, closest, configTemplate, loadConfig, mergeFlags, parseConfig, readConfig } from '../../src/core/config.js';
+import { loadConfig, readConfig } from '../../src/adapters/config-file.js';
+import { CONFIG_KEYS, closest, configTemplate, mergeFlags, parseConfig } from '../../src/core/config.js';
 import { toOptions } from '../../src/core/options.js';
 import { ExitCode, ShipError } from '../../src/errors.js';
 

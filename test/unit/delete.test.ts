@@ -1,15 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import {
-  SHIP_KINDS,
-  appSelector,
-  deleteAppObjects,
-  planDeletion,
-  toFound,
-  type FoundObject,
-  type KindSpec,
-  type ObjectsApi,
-} from '../../src/adapters/kube/objects.js';
+import { SHIP_KINDS, appSelector, planDeletion, toFound, type FoundObject, type KindSpec } from '../../src/core/app-objects.js';
+import { deleteAppObjects } from '../../src/adapters/kube/delete.js';
+import type { ObjectsApi } from '../../src/adapters/kube/objects.js';
 import { ShipError } from '../../src/errors.js';
 
 const ship = (app: string) => ({ 'app.kubernetes.io/managed-by': 'ship', 'app.kubernetes.io/name': app });

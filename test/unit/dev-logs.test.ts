@@ -2,14 +2,13 @@
 // comes while the API server has not answered the log request yet (Ctrl-C right after a deploy):
 // a follow stream that misses the abort never ends, and ship dev never exits.
 
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamLog } from '../../src/adapters/kube/logs.js';
 import type { Kube } from '../../src/adapters/kube/client.js';
+import { startFakeApi } from '../support/fake-kube.js';
 
-let server: Server;
+let api: Awaited<ReturnType<typeof startFakeApi>>;
 let kube: Kube;
 const open: ServerResponse[] = [];
 let delayMs = 0;
@@ -17,7 +16,7 @@ let requests = 0;
 
 beforeAll(async () => {
   // A kubelet-like follow stream: headers after delayMs, one line, then it stays open.
-  server = createServer((req, res) => {
+  api = await startFakeApi((req, res) => {
     requests += 1;
     open.push(res);
     setTimeout(() => {
@@ -26,21 +25,12 @@ beforeAll(async () => {
       res.write('gradle-app listening on 8080\n');
     }, delayMs);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'dev', token: 't' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'dev' }],
-    currentContext: 'fake',
-  });
-  kube = { kc, context: 'fake', cluster: 'fake', namespace: 'default', server: `http://127.0.0.1:${port}`, files: [], core: kc.makeApiClient(CoreV1Api) };
+  kube = api.kube;
 });
 
 afterAll(async () => {
   for (const r of open) r.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await api.close();
 });
 
 const target = { namespace: 'default', pod: 'gradle-app', container: 'gradle-app' };

@@ -16,7 +16,9 @@ async function until(what: string, check: () => boolean, timeoutMs = 3000): Prom
   }
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 150));
+// "Nothing was reported" is checked against a later event that WAS delivered: inotify hands a
+// process its events in order (libuv reads them all from one descriptor), so once the later one
+// has arrived the earlier one had its chance, however slow the machine.
 
 describe('watchSources, one watch per directory (Linux)', () => {
   const platform = 'linux';
@@ -63,7 +65,8 @@ describe('watchSources, one watch per directory (Linux)', () => {
     const before = w.size;
     expect(before).toBe(4); // the root, src, src/main, src/main/java (not build, not build/libs)
     writeFileSync(join(dir, 'build/libs/app.jar'), 'jar');
-    await settle();
+    writeFileSync(join(dir, 'src/main/java/After.java'), 'later');
+    await until('the later source write', () => seen.includes(join(dir, 'src/main/java/After.java')));
     expect(seen.filter((f) => f.includes('/build/'))).toEqual([]);
 
     mkdirSync(join(dir, 'src/main/resources'));
@@ -82,16 +85,25 @@ describe('watchSources, one watch per directory (Linux)', () => {
   });
 
   it('reports nothing after close or abort', async () => {
-    start();
-    w.close();
-    writeFileSync(app(), 'after close');
-    await settle();
-    expect(seen).toEqual([]);
-    start();
-    abort.abort();
-    writeFileSync(app(), 'after abort');
-    await settle();
-    expect(seen).toEqual([]);
-    expect(w.size).toBe(0);
+    // A second watcher on the same tree, left open, tells when the write has been delivered.
+    const control = new AbortController();
+    const controlSeen: string[] = [];
+    watchSources(dir, { signal: control.signal, onChange: (f) => controlSeen.push(f), platform });
+    try {
+      start();
+      w.close();
+      writeFileSync(app(), 'after close');
+      await until('the write, seen by the open watcher', () => controlSeen.includes(app()));
+      expect(seen).toEqual([]);
+      controlSeen.length = 0;
+      start();
+      abort.abort();
+      writeFileSync(app(), 'after abort');
+      await until('the second write, seen by the open watcher', () => controlSeen.includes(app()));
+      expect(seen).toEqual([]);
+      expect(w.size).toBe(0);
+    } finally {
+      control.abort();
+    }
   });
 });

@@ -5,12 +5,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { ListrTask } from 'listr2';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { debounce, dev, isSourceChange, type DevHooks } from '../../src/pipeline/dev.js';
-import { timed } from '../../src/pipeline/run.js';
-import type { ShipContext } from '../../src/pipeline/context.js';
+import { runSteps } from '../../src/pipeline/run.js';
+import type { RunContext } from '../../src/pipeline/context.js';
+import type { Deployed } from '../../src/pipeline/up.js';
 import type { ShipEvent } from '../../src/pipeline/output.js';
+import type { Kube } from '../../src/adapters/kube/client.js';
+import type { ProcessRunner } from '../../src/adapters/process.js';
 import { InterruptedError, ShipError } from '../../src/errors.js';
 
 describe('isSourceChange', () => {
@@ -115,7 +117,7 @@ describe('debounce', () => {
 type Outcome = 'ok' | ShipError | { hold: Promise<void> };
 
 interface Harness {
-  ctx: ShipContext;
+  ctx: RunContext;
   abort: AbortController;
   events: ShipEvent[];
   text: () => string;
@@ -140,8 +142,8 @@ function harness(dir: string, plan: Outcome[], opts: { cleanup?: boolean } = {})
       cb();
     },
   });
-  const ctx: ShipContext = {
-    opts: { projectDir: dir } as ShipContext['opts'],
+  const ctx: RunContext = {
+    opts: { projectDir: dir } as RunContext['opts'],
     out: {
       human,
       json: true,
@@ -151,46 +153,50 @@ function harness(dir: string, plan: Outcome[], opts: { cleanup?: boolean } = {})
     },
     signal: abort.signal,
     env: {},
+    runner: {} as ProcessRunner,
     timings: [],
     cleanups: [],
   };
   const h: Harness = { ctx, abort, events, text: () => text, runs: [], logs: [], cleanups: 0, hooks: {} };
   let run = 0;
-  const step = (name: string, body: (ctx: ShipContext) => Promise<void> | void): ListrTask<ShipContext> => timed(name, { title: name, task: async (c) => body(c) });
   h.hooks = {
-    steps: ({ forward }) => {
+    // A fake deploy through the real step runner: check, build, apply, and the forward until one is open.
+    deploy: (c, render, o) => {
       const outcome = plan[run] ?? 'ok';
       run += 1;
       const n = run;
+      const forward = !o.forward;
       h.runs.push({ forward, steps: [] });
       const mark = (name: string) => h.runs[n - 1].steps.push(name);
       const fail = (where: string) => {
         if (outcome instanceof ShipError && (outcome.code === 'docker' ? 'check' : 'build') === where) throw outcome;
       };
-      return [
-        step('check', () => (mark('check'), fail('check'))),
-        step('build', async (c) => {
+      const names = ['check', 'build', 'apply', ...(forward ? ['forward'] : [])];
+      return runSteps(c, names, render, async (steps) => {
+        await steps.run('check', async () => (mark('check'), fail('check')));
+        await steps.run('build', async () => {
           mark('build');
           fail('build');
           if (typeof outcome === 'object' && 'hold' in outcome) {
             await Promise.race([outcome.hold, new Promise((_, reject) => c.signal.addEventListener('abort', () => reject(new InterruptedError()), { once: true }))]);
           }
-        }),
-        step('apply', (c) => {
+        });
+        const deployed = await steps.run('apply', async (): Promise<Deployed> => {
           mark('apply');
-          c.applied = [{ apiVersion: 'v1', kind: 'Pod', name: 'app', namespace: 'default', result: 'created' }] as ShipContext['applied'];
-          c.appliedAt = Date.now();
-        }),
-        ...(forward
-          ? [
-              step('forward', (c) => {
-                mark('forward');
-                c.forward = { localPort: 40000, remotePort: 8080, url: 'http://127.0.0.1:40000', pod: 'app' };
-                c.cleanups.push(() => void (text += 'forward closed\n'));
-              }),
-            ]
-          : []),
-      ];
+          return { kube: {} as Kube, app: 'app', namespace: 'default', objects: [{ apiVersion: 'v1', kind: 'Pod', name: 'app', namespace: 'default', result: 'created' }], appliedAt: Date.now() };
+        });
+        o.onApplied?.(deployed);
+        let fwd = o.forward;
+        if (!fwd) {
+          fwd = await steps.run('forward', async () => {
+            mark('forward');
+            c.cleanups.push(() => void (text += 'forward closed\n'));
+            return { localPort: 40000, remotePort: 8080, url: 'http://127.0.0.1:40000', pod: 'app' };
+          });
+          o.onForward?.(fwd);
+        }
+        return { forward: fwd, deployed };
+      });
     },
     followLogs: async (_c, since) => {
       const entry: { start: number; since?: number; stopped?: number } = { start: Date.now(), since };
@@ -230,12 +236,13 @@ describe('dev loop (fake steps, real file watching)', () => {
     expect(h.runs[0]).toEqual({ forward: true, steps: ['check', 'build', 'apply', 'forward'] });
     expect(h.logs).toHaveLength(1);
 
+    // Build output, then a source change: the watcher delivers events in order, so a reported
+    // build/app.jar would be in the second run's batch or make a run before it.
     writeFileSync(join(dir, 'build/app.jar'), 'jar');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(h.runs).toHaveLength(1);
-
     writeFileSync(join(dir, 'src/App.java'), 'v2');
     await until('the second run', () => devRuns(h).length === 2);
+    expect(h.runs).toHaveLength(2);
+    expect(h.text()).not.toContain('build/app.jar');
     expect(devRuns(h)[1]).toMatchObject({ run: 2, ok: true });
     // The forward opened by the first run is kept: later runs do not open another.
     expect(h.runs[1]).toEqual({ forward: false, steps: ['check', 'build', 'apply'] });

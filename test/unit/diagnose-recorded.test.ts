@@ -1,7 +1,8 @@
 // Statuses and events recorded from the real test cluster (test/e2e/wait.test.ts with
 // SHIP_RECORD_FIXTURES=1), replayed through the pure diagnosis.
 import { describe, expect, it } from 'vitest';
-import { diagnosePod, formatEvents, podSummary } from '../../src/core/diagnose.js';
+import { diagnosePod } from '../../src/core/diagnose/index.js';
+import { formatEvents, podSummary } from '../../src/core/kubectl-format.js';
 import { loadCase } from './fixtures/pods/load.js';
 
 function run(name: string, logs?: Record<string, string[]>) {

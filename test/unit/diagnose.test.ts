@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CONFIG_ERROR_SETTLE_MS,
-  defaultPullPolicy,
-  diagnosePod,
-  formatEvents,
-  humanDuration,
-  isCompletedJobPod,
-  isPodReady,
-  normalizeImageRef,
-  parseImageRef,
-  podSummary,
-  type DiagnoseInput,
-} from '../../src/core/diagnose.js';
+import { CONFIG_ERROR_SETTLE_MS } from '../../src/core/diagnose/config-error.js';
+import { defaultPullPolicy } from '../../src/core/diagnose/image-pull.js';
+import { diagnosePod, type DiagnoseInput } from '../../src/core/diagnose/index.js';
+import { parseImageRef, shortRef } from '../../src/core/image-ref.js';
+import { formatEvents, humanDuration, podSummary } from '../../src/core/kubectl-format.js';
+import { isCompletedJobPod, isPodReady } from '../../src/core/pod-ready.js';
 import { fixtureNames, loadCase } from './fixtures/pods/load.js';
 
 const BUILT = 'kubernetes-spring:ship-3f2a9c1b7d0e';
@@ -29,9 +22,9 @@ describe('image references', () => {
     expect(parseImageRef('busybox@sha256:abc').digest).toBe('sha256:abc');
   });
   it('normalizes docker.io spellings and a missing tag', () => {
-    expect(normalizeImageRef('docker.io/library/kubernetes-spring:ship-1')).toBe('kubernetes-spring:ship-1');
-    expect(normalizeImageRef('kubernetes-spring')).toBe('kubernetes-spring:latest');
-    expect(normalizeImageRef('ship.local/busybox:1')).toBe('ship.local/busybox:1');
+    expect(shortRef('docker.io/library/kubernetes-spring:ship-1')).toBe('kubernetes-spring:ship-1');
+    expect(shortRef('kubernetes-spring')).toBe('kubernetes-spring:latest');
+    expect(shortRef('ship.local/busybox:1')).toBe('ship.local/busybox:1');
   });
   it('defaults the pull policy to Always only for no tag or :latest', () => {
     expect(defaultPullPolicy('kubernetes-spring')).toBe('Always');

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  APP_UID,
-  generateDockerfile,
-  isLayeredJar,
-  parseFromImages,
-  parseLayersIdx,
-  readJarInfo,
-} from '../../src/core/dockerfile.js';
+import { isLayeredJar, readJarInfo } from '../../src/adapters/jar.js';
+import { APP_UID, generateDockerfile, jarInfo, parseFromImages, parseLayersIdx } from '../../src/core/dockerfile.js';
 
 describe('generateDockerfile: plain jar', () => {
   const text = generateDockerfile({ jarName: 'build/libs/app-1.0.jar', port: 8080, layered: false });
@@ -192,5 +186,14 @@ describe('readJarInfo / isLayeredJar', () => {
   it('parseLayersIdx', () => {
     expect(parseLayersIdx(idx)).toEqual(['dependencies', 'spring-boot-loader', 'snapshot-dependencies', 'application']);
     expect(parseLayersIdx('')).toEqual([]);
+  });
+
+  it('jarInfo reads the two entries as text, no jar needed', () => {
+    expect(jarInfo({ layersIdx: idx, manifest: 'Manifest-Version: 1.0\nSpring-Boot-Version: 3.2.5\n' })).toEqual({
+      layered: true,
+      layers: ['dependencies', 'spring-boot-loader', 'snapshot-dependencies', 'application'],
+      springBootVersion: '3.2.5',
+    });
+    expect(jarInfo({ manifest: 'Manifest-Version: 1.0\n' })).toEqual({ layered: false, layers: [] });
   });
 });

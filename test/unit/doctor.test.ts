@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { doctorExitCode, formatChecks, javaMajor, portFree, runChecks, whichIn, type DoctorProbes } from '../../src/commands/doctor.js';
+import { doctorExitCode, formatChecks, javaMajor, realProbes, runChecks, whichIn, type DoctorProbes } from '../../src/commands/doctor.js';
 import { ShipError } from '../../src/errors.js';
 import type { Kube } from '../../src/adapters/kube/client.js';
-import type { ProjectInfo } from '../../src/pipeline/context.js';
+import type { ProjectInfo } from '../../src/core/model.js';
 
 const kube = { context: 'kind-dev', cluster: 'kind-dev', namespace: 'default', server: 'https://127.0.0.1:6443', files: ['/home/u/.kube/config'] } as unknown as Kube;
 const gradleProject: ProjectInfo = { dir: '/p/app', name: 'app', builder: 'gradle', buildCommand: ['./gradlew', ['clean', 'build']], actuator: false };
@@ -14,7 +14,7 @@ function healthy(over: Partial<DoctorProbes> = {}): DoctorProbes {
     docker: async () => ({ version: '28.2.2', apiVersion: '1.50', host: 'unix:///var/run/docker.sock', storageDriver: 'overlay2' }),
     kube: () => kube,
     serverVersion: async () => 'v1.34.4',
-    loaderChoice: () => ({ kind: 'kind', cluster: 'dev' }),
+    loaderChoice: async () => ({ kind: 'kind', cluster: 'dev' }),
     loaderReady: async () => 'node container dev-control-plane running',
     project: () => gradleProject,
     javaVersion: async () => ({ exitCode: 0, tail: ['openjdk version "17.0.15" 2025-04-15', 'OpenJDK Runtime Environment'], stdout: '' }),
@@ -152,7 +152,8 @@ describe('ship doctor', () => {
 });
 
 describe('the real small probes', () => {
-  it('portFree tells a listening port from a free one', async () => {
+  it("portFree (the forward adapter's check) tells a listening port from a free one", async () => {
+    const { portFree } = realProbes({ projectDir: '/nonexistent', flags: {}, env: {} });
     const srv: Server = createServer();
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     const port = (srv.address() as { port: number }).port;

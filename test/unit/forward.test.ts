@@ -4,20 +4,22 @@
 // and the websocket closed once the app's side of the connection is done.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createServer as createHttpServer, request, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Kube } from '../../src/adapters/kube/client.js';
 import { listenLocal, portForwardUrl, startForward, type Forward, type ForwardEvent } from '../../src/adapters/kube/forward.js';
 import { choosePod, podState } from '../../src/adapters/kube/forward-pods.js';
 import { ShipError } from '../../src/errors.js';
-import { forwardTask } from '../../src/tasks/forward.js';
+import { forwardStep } from '../../src/tasks/forward.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
-import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
-import type { RenderedObject } from '../../src/core/manifest.js';
+import type { ShipOptions } from '../../src/core/model.js';
+import type { RenderedObject } from '../../src/core/manifest/types.js';
 import { freePort, portIsFree } from '../support/free-port.js';
+import { raw } from '../support/raw-tcp.js';
 
 const NS = 'shop';
 const SELECTOR = 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=demo';
@@ -271,30 +273,6 @@ function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: Buf
     req.on('timeout', () => req.destroy(new Error('client timeout')));
     req.on('error', reject);
     req.end();
-  });
-}
-
-/** Raw connection: resolves with everything received and how it ended ('end' or an error code). */
-function raw(port: number, send: Buffer | string, opts: { halfClose?: boolean; timeoutMs?: number } = {}): Promise<{ data: Buffer; how: string }> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    let done = false;
-    const finish = (how: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ data: Buffer.concat(chunks), how });
-    };
-    const timer = setTimeout(() => finish('hang'), opts.timeoutMs ?? 5000);
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('end', () => finish('end'));
-    s.on('error', (e: NodeJS.ErrnoException) => finish(e.code ?? e.message));
-    s.on('connect', () => {
-      if (opts.halfClose) s.end(send);
-      else s.write(send);
-    });
   });
 }
 
@@ -622,8 +600,7 @@ describe('following the pods', () => {
     api.deletePod('pod-a'); // the watch says so; the replacement is not Ready yet
     api.addPod('pod-b', b.port, false);
     const pending = get(f.url, 8000); // waits for a Ready pod instead of failing
-    await new Promise((r) => setTimeout(r, 300));
-    expect(infos).toContain('forward: pod pod-a is not Ready any more; new connections wait for a Ready pod');
+    await until(() => infos.includes('forward: pod pod-a is not Ready any more; new connections wait for a Ready pod'));
     api.setReady('pod-b', true);
     const r = await pending;
     expect(r.body.toString()).toBe('hello from pod-b\n');
@@ -697,12 +674,11 @@ describe('close', () => {
     const f = await forward({ signal: ac.signal });
     ac.abort();
     await until(() => !f.stats().active);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await portIsFree(f.localPort)).toBe(true);
+    await vi.waitFor(async () => expect(await portIsFree(f.localPort)).toBe(true), { timeout: 2000, interval: 20 });
   });
 });
 
-describe('forwardTask', () => {
+describe('forwardStep', () => {
   it("forwards to the built container's port on the pods of its template, registers close(), follows a replacement", async () => {
     const a = await app(httpApp('pod-a'));
     const b = await app(httpApp('pod-b'));
@@ -721,34 +697,121 @@ describe('forwardTask', () => {
       opts: { port: { local: 0 } } as unknown as ShipOptions,
       out,
       signal: new AbortController().signal,
-      env: {},
-      kube: api.kube(),
-      namespace: NS,
-      project: { dir: '/x', name: 'demo', builder: 'gradle', actuator: false },
-      manifest: { yaml: '', objects: [deployment], rewritten: [{ file: 'k8s/app.yaml', kind: 'Deployment', name: 'demo', container: 'web', from: 'demo', to: 'demo:ship-1' }], otherImages: [] },
-      readyPods: ['pod-a'],
-      timings: [],
-      cleanups: [],
-    } as unknown as ShipContext;
+      cleanups: [] as Array<() => Promise<void> | void>,
+    };
     const fakeTask = { title: '', output: '' };
-    await (forwardTask().task as (c: ShipContext, t: unknown) => Promise<void>)(ctx, fakeTask);
+    const forward = await forwardStep(
+      ctx,
+      {
+        kube: api.kube(),
+        namespace: NS,
+        app: 'demo',
+        manifest: { yaml: '', objects: [deployment], rewritten: [{ file: 'k8s/app.yaml', kind: 'Deployment', name: 'demo', container: 'web', from: 'demo', to: 'demo:ship-1' }], otherImages: [] },
+        pod: 'pod-a',
+      },
+      fakeTask,
+    );
     try {
-      expect(ctx.forward).toMatchObject({ remotePort: 9090, pod: 'pod-a' });
-      expect(ctx.forward!.url).toBe(`http://127.0.0.1:${ctx.forward!.localPort}`);
-      expect(fakeTask.title).toBe(`forward · ${ctx.forward!.url} → pod/pod-a:9090`);
-      expect((await get(ctx.forward!.url)).status).toBe(200);
+      expect(forward).toMatchObject({ remotePort: 9090, pod: 'pod-a' });
+      expect(forward.url).toBe(`http://127.0.0.1:${forward.localPort}`);
+      expect(fakeTask.title).toBe(`forward · ${forward.url} → pod/pod-a:9090`);
+      expect((await get(forward.url)).status).toBe(200);
       expect(api.forwards.at(-1)).toEqual({ pod: 'pod-a', port: '9090' });
 
       api.deletePod('pod-a');
       api.addPod('pod-b', b.port);
-      await until(() => ctx.forward!.pod === 'pod-b');
-      expect((await get(ctx.forward!.url)).body.toString()).toBe('hello from pod-b\n');
+      await until(() => forward.pod === 'pod-b');
+      expect((await get(forward.url)).body.toString()).toBe('hello from pod-b\n');
       expect(out.events).toContainEqual({ type: 'forward-retarget', from: 'pod-a', to: 'pod-b' });
       expect(out.lines.some((l) => l.includes('pod pod-a is gone'))).toBe(true);
     } finally {
       expect(ctx.cleanups).toHaveLength(1);
       await ctx.cleanups[0]!();
     }
-    expect(await portIsFree(ctx.forward!.localPort)).toBe(true);
+    expect(await portIsFree(forward.localPort)).toBe(true);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 9 item 4: every request through the held forward left the local socket in CLOSE-WAIT and
+// its websocket open for ~60 s, so a browser or a load test ran out of fds (EMFILE).
+
+/** Like curl: HTTP/1.1 without `Connection: close` (the app keeps the connection alive), read the
+ * whole answer (content-length), then close the connection. */
+function curlLike(port: number, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => (s.destroy(), reject(new Error('no complete answer in time'))), timeoutMs);
+    s.on('error', (e) => (clearTimeout(timer), reject(e)));
+    s.on('end', () => (clearTimeout(timer), reject(new Error(`EOF before a complete answer: ${JSON.stringify(buf.toString())}`))));
+    s.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      const head = buf.indexOf('\r\n\r\n');
+      if (head < 0) return;
+      const length = Number(/content-length: *(\d+)/i.exec(buf.subarray(0, head).toString())?.[1] ?? NaN);
+      if (buf.length < head + 4 + length) return;
+      clearTimeout(timer);
+      s.destroy(); // the client is done: close(2), as curl does
+      resolve(buf.subarray(head + 4, head + 4 + length).toString());
+    });
+    s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  });
+}
+
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+describe('load through the held forward: keep-alive clients (issue 9 item 4)', () => {
+  async function keepAliveApp(): Promise<App> {
+    const server = createHttpServer({ keepAliveTimeout: 120_000 }, (_req, res) => {
+      res.setHeader('content-type', 'text/plain');
+      res.setHeader('content-length', '6');
+      res.end('hello\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      port: (server.address() as AddressInfo).port,
+      server,
+      close: () => (server.closeAllConnections(), new Promise((r) => server.close(() => r()))),
+    };
+  }
+
+  it('2,000 sequential and 200 concurrent requests: 0 failures, sockets and fds back to baseline within 5 s', async () => {
+    const a = await app(keepAliveApp());
+    api.addPod('pod-a', a.port);
+    const f = await forward();
+    const baseline = openFds();
+
+    let failures = 0;
+    let peakWebsockets = 0;
+    for (let i = 0; i < 2000; i++) {
+      const body = await curlLike(f.localPort).catch(() => undefined);
+      if (body !== 'hello\n') failures++;
+      peakWebsockets = Math.max(peakWebsockets, api.sockets.size);
+    }
+    const burst = await Promise.allSettled(Array.from({ length: 200 }, () => curlLike(f.localPort, 30_000)));
+    failures += burst.filter((r) => r.status === 'rejected' || r.value !== 'hello\n').length;
+    expect(failures).toBe(0);
+    expect(f.stats()).toMatchObject({ connections: 2200, failed: 0 });
+    // Sequential requests never pile up: each websocket is gone before long (bounded, not 2,000).
+    expect(peakWebsockets).toBeLessThan(50);
+    // Both sides of every connection closed: the bridge's local sockets, the websockets on the
+    // (fake) API server, and this process's fds, within 5 s.
+    await until(() => f.stats().active === 0 && api.sockets.size === 0 && openFds() <= baseline + 4, 5000).catch(() => {
+      throw new Error(`not back to baseline after 5 s: active ${f.stats().active}, websockets ${api.sockets.size}, fds ${openFds()} (baseline ${baseline})`);
+    });
+  }, 240_000);
+
+  it('a half-closing client of a keep-alive app gets the answer, then EOF after the quiet time (not the 60 s idle time)', async () => {
+    const alive = await app(tcpApp((s) => s.once('data', () => s.write('answer'))));
+    api.addPod('pod-a', alive.port);
+    const f = await forward();
+    const started = Date.now();
+    const r = await raw(f.localPort, 'req', { halfClose: true, timeoutMs: 10_000 });
+    expect(r).toEqual({ data: Buffer.from('answer'), how: 'end' });
+    expect(Date.now() - started).toBeLessThan(8000);
+    await until(() => api.sockets.size === 0 && f.stats().active === 0, 5000);
+  }, 20_000);
 });

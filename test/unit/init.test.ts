@@ -8,7 +8,7 @@ import { expectedJar, planInit, podNameFor, runInitCommand, type PlanInitInput }
 import { parseConfig } from '../../src/core/config.js';
 import type { FileView } from '../../src/core/project.js';
 import { ShipError } from '../../src/errors.js';
-import type { ProjectInfo } from '../../src/pipeline/context.js';
+import type { ProjectInfo } from '../../src/core/model.js';
 import type { CommandIo } from '../../src/commands/io.js';
 
 function memFs(files: Record<string, string>): FileView {
@@ -43,7 +43,7 @@ describe('ship init planning', () => {
   });
 
   it('uses the built jar when there is one', () => {
-    const plan = planInit(input({ jar: { rel: 'build/libs/demo-1.jar', info: { layered: false } as never } }));
+    const plan = planInit(input({ jar: { rel: 'build/libs/demo-1.jar', info: { layered: false, layers: [] } } }));
     expect(plan.write[0].text).toContain('COPY build/libs/demo-1.jar /app/app.jar');
     expect(plan.notes).toEqual([]);
   });

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { extract as tarExtract, pack as tarPack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { byteSize, ensureImage, type CtrResult, type CtrTarget } from '../../src/adapters/loaders/ctr.js';
+import { byteSize, ensureImage } from '../../src/adapters/loaders/ctr.js';
+import type { CtrResult, CtrTarget } from '../../src/adapters/loaders/ctr-target.js';
 import { filterSave } from '../../src/adapters/loaders/save-filter.js';
 import { classifyEntry, commonHeld, digestOfPath, finishStream, LayerPlanError, layerSizesOfManifest, MEDIA_TYPES, shouldDrop, type ImageFacts } from '../../src/core/layer-plan.js';
 

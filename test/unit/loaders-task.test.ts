@@ -5,10 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/adapters/kube/client.js';
 import { clusterFactsFromKube } from '../../src/adapters/loaders/kube-facts.js';
 import type { LoaderDocker } from '../../src/adapters/loaders/types.js';
-import { describeLoad, loaderChoiceFor, loadTask, resolveLoaderChoice, withAdvertisedRegistry } from '../../src/tasks/load.js';
-import { memoryOutput } from '../../src/pipeline/output.js';
-import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
+import { describeLoad, loaderChoiceFor, loadStep, resolveLoaderChoice, withAdvertisedRegistry, type Loaded } from '../../src/tasks/load.js';
+import type { ShipOptions } from '../../src/core/model.js';
+import { execaRunner } from '../../src/adapters/process.js';
 import { ShipError } from '../../src/errors.js';
+import { ApiException } from '@kubernetes/client-node';
+import { parseRegistry } from '../../src/core/registry.js';
+import { realProbes } from '../../src/commands/doctor.js';
 
 const KUBECONFIG = `
 apiVersion: v1
@@ -163,34 +166,75 @@ describe('advertised local registry (KEP-1755)', () => {
   });
 });
 
-describe('loadTask', () => {
-  const ID = 'sha256:' + '9'.repeat(64);
-  function ctxFor(context: string, over: Partial<ShipOptions> = {}, docker?: Partial<LoaderDocker>): ShipContext {
+describe('which registry a run pushes to (the one loader decision)', () => {
+  type Core = import('@kubernetes/client-node').CoreV1Api;
+  /** A cluster core that records what was asked and answers with `answer`. */
+  function fakeCore(answer: object | Error): Core & { asked: unknown[] } {
+    const asked: unknown[] = [];
     return {
-      opts: opts(over),
-      out: memoryOutput(),
-      signal: new AbortController().signal,
-      env: {},
-      kube: { ...openKube({ kubeconfig: file, context, env: {} }), core: noLocalRegistry },
-      docker: docker as ShipContext['docker'],
-      image: { id: ID, repository: 'app', tag: 'ship-1', ref: 'app:ship-1', unchanged: false },
-      timings: [],
-      cleanups: [],
-    };
+      asked,
+      readNamespacedConfigMap: async (param: unknown) => {
+        asked.push(param);
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    } as unknown as Core & { asked: unknown[] };
   }
-  async function runTask(ctx: ShipContext) {
-    const t = loadTask();
-    const task = { title: String(t.title), output: '', skipped: undefined as string | undefined, skip(m: string) { this.skipped = m; } };
-    await (t.task as (c: ShipContext, x: typeof task) => Promise<void>)(ctx, task);
+  const advertised = () => fakeCore({ data: { 'localRegistryHosting.v1': 'host: "localhost:5001"\n' } });
+  const kindDev = (core: Core) => ({ ...openKube({ kubeconfig: file, context: 'kind-dev', env: {} }), core });
+
+  it('--registry wins and the ConfigMap is not read', async () => {
+    const core = advertised();
+    expect(await loaderChoiceFor({ kube: kindDev(core), opts: opts({ registry: '127.0.0.1:5000/a' }) })).toEqual({ kind: 'registry', registry: '127.0.0.1:5000/a' });
+    expect(parseRegistry('127.0.0.1:5000/a')).toMatchObject({ host: '127.0.0.1:5000', prefix: 'a' });
+    expect(await loaderChoiceFor({ kube: kindDev(core), opts: opts({ load: 'registry:localhost:6000' }) })).toEqual({ kind: 'registry', registry: 'localhost:6000' });
+    expect(core.asked).toEqual([]);
+  });
+
+  it('without flags, the registry the cluster advertises', async () => {
+    expect(await loaderChoiceFor({ kube: kindDev(advertised()), opts: opts() })).toMatchObject({
+      kind: 'registry',
+      registry: 'localhost:5001',
+      target: { host: 'localhost:5001', source: expect.stringMatching(/local-registry-hosting/) },
+    });
+    const none = fakeCore(new ApiException(404, 'not found', {}, {}));
+    expect(await loaderChoiceFor({ kube: kindDev(none), opts: opts() })).toEqual({ kind: 'kind', cluster: 'dev' });
+    expect(none.asked).toEqual([{ name: 'local-registry-hosting', namespace: 'kube-public' }]);
+  });
+
+  it('--load naming another way skips the ConfigMap', async () => {
+    const core = advertised();
+    expect(await loaderChoiceFor({ kube: kindDev(core), opts: opts({ load: 'kind' }) })).toEqual({ kind: 'kind', cluster: 'dev' });
+    expect(core.asked).toEqual([]);
+  });
+
+  it('ship doctor asks the same decision (the advertised registry included)', async () => {
+    const { loaderChoice } = realProbes({ projectDir: dir, flags: {}, env: {} });
+    expect(await loaderChoice(kindDev(advertised()))).toMatchObject({ kind: 'registry', registry: 'localhost:5001' });
+    const forced = realProbes({ projectDir: dir, flags: { load: 'kind' }, env: {} });
+    expect(await forced.loaderChoice(kindDev(advertised()))).toEqual({ kind: 'kind', cluster: 'dev' });
+  });
+});
+
+describe('the load decision, then loadStep (as a run does: the check step decides, the load step loads)', () => {
+  const ID = 'sha256:' + '9'.repeat(64);
+  const image = { id: ID, repository: 'app', tag: 'ship-1', ref: 'app:ship-1', unchanged: false };
+  function caseFor(context: string, over: Partial<ShipOptions> = {}, docker?: Partial<LoaderDocker>) {
+    return { kube: { ...openKube({ kubeconfig: file, context, env: {} }), core: noLocalRegistry }, opts: opts(over), docker: docker as LoaderDocker, loaded: undefined as Loaded | undefined };
+  }
+  async function runTask(c: ReturnType<typeof caseFor>) {
+    const task = { title: 'load', output: '', skipped: undefined as string | undefined, skip(m?: string) { this.skipped = m; } };
+    const choice = await loaderChoiceFor(c);
+    c.loaded = await loadStep({ signal: new AbortController().signal }, { choice, image, deps: { docker: c.docker, runner: execaRunner, env: {} } }, task);
     return task;
   }
 
-  it('shared daemon: sets ctx.load and ctx.loader, title says nothing was loaded', async () => {
-    const ctx = ctxFor('docker-desktop', {}, { inspectImage: async () => ({ id: ID, repoTags: [], size: 1, os: 'linux', architecture: 'amd64', labels: {} }) });
+  it('shared daemon: returns the load result and the loader, title says nothing was loaded', async () => {
+    const ctx = caseFor('docker-desktop', {}, { inspectImage: async () => ({ id: ID, repoTags: [], size: 1, os: 'linux', architecture: 'amd64', labels: {} }) });
     const task = await runTask(ctx);
-    expect(ctx.load).toMatchObject({ loader: 'shared', action: 'shared' });
-    expect(ctx.loader?.name).toBe('shared');
-    expect(await ctx.loader!.has({ ref: 'app:ship-1', id: ID })).toBe(true);
+    expect(ctx.loaded?.result).toMatchObject({ loader: 'shared', action: 'shared' });
+    expect(ctx.loaded?.loader.name).toBe('shared');
+    expect(await ctx.loaded!.loader.has({ ref: 'app:ship-1', id: ID })).toBe(true);
     expect(task.title).toContain('app:ship-1');
     expect(task.title).toContain('docker-desktop');
   });
@@ -205,19 +249,19 @@ describe('loadTask', () => {
         return { exitCode: 0, stdout: '', stderr: '' };
       },
     };
-    const ctx = ctxFor('kind-dev', {}, docker);
+    const ctx = caseFor('kind-dev', {}, docker);
     const task = await runTask(ctx);
-    expect(ctx.load).toMatchObject({ loader: 'kind', action: 'skipped', nodes: ['dev-control-plane'] });
+    expect(ctx.loaded?.result).toMatchObject({ loader: 'kind', action: 'skipped', nodes: ['dev-control-plane'] });
     expect(task.title).toBe('load · app:ship-1 already on node(s) dev-control-plane');
     expect(task.skipped).toBe(task.title);
   });
 
   it('a context ship does not know fails with the kubeconfig error before touching Docker', async () => {
-    const ctx = ctxFor('prod', {}, {});
+    const ctx = caseFor('prod', {}, {});
     const e = await runTask(ctx).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ShipError);
     expect((e as ShipError).code).toBe('kubeconfig');
-    expect(ctx.load).toBeUndefined();
+    expect(ctx.loaded).toBeUndefined();
   });
 
   it('describeLoad', () => {

@@ -6,14 +6,10 @@ import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError, ShipError } from '../../src/errors.js';
 import type { ProcessRunner, RunOptions, RunResult } from '../../src/adapters/process.js';
-import {
-  ctrArgs,
-  fanOut,
-  normalizeRef,
-  parseDigests,
-  parseSnapshotter,
-  summarize,
-} from '../../src/adapters/loaders/ctr.js';
+import { ctrArgs, parseDigests, parseSnapshotter } from '../../src/core/ctr-protocol.js';
+import { canonicalRef } from '../../src/core/image-ref.js';
+import { summarize } from '../../src/adapters/loaders/ctr.js';
+import { fanOut } from '../../src/adapters/loaders/fan-out.js';
 import { createLoader } from '../../src/adapters/loaders/index.js';
 import { findNodes } from '../../src/adapters/loaders/nodes.js';
 import { kindFlavor } from '../../src/adapters/loaders/kind.js';
@@ -91,7 +87,7 @@ class FakeContainerd {
       this.imported++;
       if (this.lieOnImport) return { exitCode: 0, stdout: '', stderr: '' };
       const tar = JSON.parse(Buffer.concat(chunks).toString()) as { name: string; id: string };
-      this.addImage(normalizeRef(tar.name), tar.id, MANIFEST);
+      this.addImage(canonicalRef(tar.name), tar.id, MANIFEST);
       return { exitCode: 0, stdout: `unpacking ${tar.name}...done\n`, stderr: '' };
     }
     return { exitCode: 2, stdout: '', stderr: 'fake ctr: unknown command ' + args.join(' ') };
@@ -143,6 +139,13 @@ function fakeDocker(nodes: FakeNode[], image = { ref: REF, id: ID }) {
       const globals = cmd[1] === '-a' ? 5 : 3;
       return node.ctrd.run(cmd.slice(globals), opts?.stdin, opts?.signal);
     },
+    // Node loaders never tag or push; a call would be a bug the test must see.
+    async tagImage() {
+      throw new Error('fake docker: tagImage is not expected from a node loader');
+    },
+    async pushImage() {
+      throw new Error('fake docker: pushImage is not expected from a node loader');
+    },
   };
   return {
     docker,
@@ -182,8 +185,8 @@ describe('pure helpers', () => {
     ['localhost/app', 'localhost/app:latest'],
     ['registry:5000/a/b:c', 'registry:5000/a/b:c'],
     ['app@sha256:' + 'e'.repeat(64), 'docker.io/library/app@sha256:' + 'e'.repeat(64)],
-  ])('normalizeRef(%s) = %s', (ref, full) => {
-    expect(normalizeRef(ref)).toBe(full);
+  ])('canonicalRef(%s) = %s', (ref, full) => {
+    expect(canonicalRef(ref)).toBe(full);
   });
 
   it('parseSnapshotter reads the CRI section of config version 2 and 3, not other sections', () => {

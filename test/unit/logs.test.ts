@@ -2,7 +2,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { formatLogLine, hasEverRun, parseLogFlags, planStreams } from '../../src/commands/logs.js';
 import { LineSplitter, containerRunId, logError } from '../../src/adapters/kube/logs.js';
-import { chooseContainer, pickPod, splitDirAndPod } from '../../src/adapters/kube/objects.js';
+import { chooseContainer, pickPod } from '../../src/core/pod-choice.js';
+import { splitDirAndPod } from '../../src/commands/target.js';
 import { ShipError } from '../../src/errors.js';
 
 function pod(name: string, state: 'running' | 'waiting' | 'terminated', opts: { id?: string; restarts?: number; containers?: string[]; deleting?: boolean; ready?: boolean; created?: string; annotations?: Record<string, string> } = {}): V1Pod {

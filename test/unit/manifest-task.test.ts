@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { manifestTask, planManifest } from '../../src/tasks/manifest.js';
+import { manifestStep, planManifest } from '../../src/tasks/manifest.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
-import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
+import type { ShipOptions } from '../../src/core/model.js';
 
 const SPRING_POD = `apiVersion: v1
 kind: Pod
@@ -56,25 +56,23 @@ describe('planManifest', () => {
   });
 });
 
-describe('manifestTask', () => {
-  it('sets ctx.manifest and names the rewritten container in its title', async () => {
+describe('manifestStep', () => {
+  it('returns the rendered manifest and names the rewritten container in its title', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ship-task-'));
     try {
       await writeFile(join(dir, 'spring-pod.yaml'), SPRING_POD);
       const out = memoryOutput(true);
-      const ctx = {
-        opts: { projectDir: dir, manifests: [], port: { local: 8080 } } as unknown as ShipOptions,
-        out,
-        signal: new AbortController().signal,
-        env: {},
-        project: { dir, name: 'kubernetes-spring', builder: 'maven', actuator: true },
-        imagePlan: { repository: 'kubernetes-spring', tag: 'ship-3f2a9c1b7d0e', ref: 'kubernetes-spring:ship-3f2a9c1b7d0e' },
-        timings: [],
-        cleanups: [],
-      } as unknown as ShipContext;
+      const run = { opts: { projectDir: dir, manifests: [], port: { local: 8080 } } as unknown as ShipOptions, out };
       const fakeTask = { title: '', output: '' };
-      await (manifestTask().task as (c: ShipContext, t: unknown) => Promise<void>)(ctx, fakeTask);
-      expect(ctx.manifest?.rewritten).toHaveLength(1);
+      const manifest = await manifestStep(
+        run,
+        {
+          project: { dir, name: 'kubernetes-spring', builder: 'maven', actuator: true },
+          image: { id: 'sha256:1', repository: 'kubernetes-spring', tag: 'ship-3f2a9c1b7d0e', ref: 'kubernetes-spring:ship-3f2a9c1b7d0e', unchanged: false },
+        },
+        fakeTask,
+      );
+      expect(manifest.rewritten).toHaveLength(1);
       expect(fakeTask.title).toBe('manifest · spring-pod.yaml · spring-pod/spring-container: kubernetes-spring → kubernetes-spring:ship-3f2a…');
       expect(out.events).toEqual([expect.objectContaining({ type: 'manifest', files: ['spring-pod.yaml'] })]);
     } finally {

@@ -4,15 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import {
-  findManifests,
-  generatePodManifest,
-  listImages,
-  normalizeImageName,
-  renderManifest,
-  type ManifestSource,
-  type RenderInput,
-} from '../../src/core/manifest.js';
+import { findManifests } from '../../src/adapters/manifest-files.js';
+import { canonicalName } from '../../src/core/image-ref.js';
+import { listImages } from '../../src/core/manifest/parse.js';
+import { generatePodManifest } from '../../src/core/manifest/pod.js';
+import { renderManifest } from '../../src/core/manifest/render.js';
+import type { ManifestSource, RenderInput } from '../../src/core/manifest/types.js';
 import { ShipError } from '../../src/errors.js';
 import { caughtShipError as catchError } from '../support/ship-error.js';
 
@@ -252,7 +249,7 @@ describe('renderManifest', () => {
   });
 });
 
-describe('normalizeImageName', () => {
+describe('canonicalName (how the rewrite matches images)', () => {
   it('treats the Docker Hub spellings of one name alike', () => {
     for (const n of [
       'kubernetes-spring',
@@ -262,10 +259,10 @@ describe('normalizeImageName', () => {
       'docker.io/library/kubernetes-spring:old',
       'index.docker.io/library/kubernetes-spring@sha256:abc',
     ]) {
-      expect(normalizeImageName(n)).toBe('docker.io/library/kubernetes-spring');
+      expect(canonicalName(n)).toBe('docker.io/library/kubernetes-spring');
     }
-    expect(normalizeImageName('localhost:5000/app:1')).toBe('localhost:5000/app');
-    expect(normalizeImageName('me/app')).toBe('docker.io/me/app');
+    expect(canonicalName('localhost:5000/app:1')).toBe('localhost:5000/app');
+    expect(canonicalName('me/app')).toBe('docker.io/me/app');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerPort, forwardSelector, parsePortFlag } from '../../src/core/port.js';
-import type { RenderedObject, RewrittenContainer } from '../../src/core/manifest.js';
+import type { RenderedObject, RewrittenContainer } from '../../src/core/manifest/types.js';
 import { ShipError } from '../../src/errors.js';
 
 function usageError(fn: () => unknown): ShipError {

@@ -2,10 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRegistryLoader, PushStreamError, splitRef, type PushEvent, type RegistryDocker } from '../../src/adapters/loaders/registry.js';
+import { createRegistryLoader, splitRef, type RegistryDocker } from '../../src/adapters/loaders/registry.js';
+import type { PushEvent } from '../../src/adapters/docker/api.js';
 import { parseRegistry, targetFromHosting, type RegistryAuth } from '../../src/core/registry.js';
 import type { ProcessRunner } from '../../src/adapters/process.js';
 import { ShipError } from '../../src/errors.js';
+import { rejectedShipError } from '../support/ship-error.js';
 
 const noRunner: ProcessRunner = {
   async run(cmd) {
@@ -25,9 +27,9 @@ function fakeDocker(push: (auth?: RegistryAuth) => { events: PushEvent[]; error?
     async tagImage(source, repository, tag) {
       calls.push({ op: 'tag', args: [source, repository, tag] });
     },
-    async pushImage(repository, tag, opts) {
+    async pushImage(repository, tag, opts = {}) {
       calls.push({ op: 'push', args: [repository, tag, opts.auth] });
-      const r = push(opts.auth);
+      const r = push(opts.auth as RegistryAuth | undefined);
       for (const e of r.events) opts.onEvent?.(e);
       if (r.error) throw r.error;
       return { digest: r.digest };
@@ -86,7 +88,11 @@ describe('registry loader', () => {
 
   async function failure(stream: string, withLogin: boolean): Promise<ShipError> {
     if (withLogin) await login('localhost:5000', 'alice', 'bad');
-    const docker = fakeDocker(() => ({ events: [{ error: stream, errorDetail: { message: stream } }], error: new PushStreamError(stream) }));
+    // What the Docker adapter throws for an error inside the push stream.
+    const docker = fakeDocker(() => ({
+      events: [{ error: stream, errorDetail: { message: stream } }],
+      error: new ShipError('registry', `Pushing localhost:5000/kubernetes-spring:ship-3f2a failed: ${stream}`, { hint: 'generic' }),
+    }));
     try {
       await createRegistryLoader(deps(docker), parseRegistry('localhost:5000')).load(image, {});
     } catch (e) {
@@ -126,7 +132,7 @@ describe('registry loader', () => {
     await login('localhost:5000', 'alice', 'bad');
     const wrapped = new ShipError('registry', 'Pushing localhost:5000/kubernetes-spring:ship-3f2a failed: unauthorized: authentication required', { hint: 'generic' });
     const docker = fakeDocker(() => ({ events: [], error: wrapped }));
-    const e = await createRegistryLoader(deps(docker), parseRegistry('localhost:5000')).load(image, {}).catch((x: unknown) => x as ShipError);
+    const e = await rejectedShipError(createRegistryLoader(deps(docker), parseRegistry('localhost:5000')).load(image, {}));
     expect(e.message).toBe('The registry localhost:5000 refused the credentials for "alice".');
     expect(e.details).toEqual(['unauthorized: authentication required']);
     const other = new ShipError('docker', 'The Docker engine does not answer.');

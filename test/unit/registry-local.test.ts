@@ -1,7 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { localRegistryTarget, readLocalRegistryHosting, registryTargetFor } from '../../src/adapters/kube/local-registry.js';
+import { localRegistryTarget, readLocalRegistryHosting } from '../../src/adapters/kube/local-registry.js';
 
 type Core = Pick<CoreV1Api, 'readNamespacedConfigMap'>;
 
@@ -34,24 +34,5 @@ describe('reading the local-registry-hosting ConfigMap', () => {
       code: 'cluster',
       message: expect.stringMatching(/ECONNREFUSED/),
     });
-  });
-});
-
-describe('which registry a run pushes to', () => {
-  const advertised = () => fakeCore({ data: { 'localRegistryHosting.v1': 'host: "localhost:5001"\n' } });
-  it('--registry wins and the ConfigMap is not read', async () => {
-    const core = advertised();
-    expect(await registryTargetFor({ registry: '127.0.0.1:5000/a' }, core)).toMatchObject({ host: '127.0.0.1:5000', prefix: 'a' });
-    expect(await registryTargetFor({ load: 'registry:localhost:6000' }, core)).toMatchObject({ host: 'localhost:6000' });
-    expect(core.asked).toEqual([]);
-  });
-  it('without flags, the registry the cluster advertises', async () => {
-    expect(await registryTargetFor({}, advertised())).toMatchObject({ host: 'localhost:5001', source: expect.stringMatching(/local-registry-hosting/) });
-    expect(await registryTargetFor({}, fakeCore(new ApiException(404, 'not found', {}, {})))).toBeUndefined();
-  });
-  it('--load naming another way skips the ConfigMap', async () => {
-    const core = advertised();
-    expect(await registryTargetFor({ load: 'kind' }, core)).toBeUndefined();
-    expect(core.asked).toEqual([]);
   });
 });

@@ -2,10 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dockerConfigPath, dockerCredentials } from '../../src/adapters/docker-credentials.js';
 import {
   authKeyHost,
-  dockerConfigPath,
-  dockerCredentials,
   lookupCredentials,
   parseLocalRegistryHosting,
   parseRegistry,

@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getOnce, smokeTask, waitForAnswer } from '../../src/tasks/smoke.js';
-import { memoryOutput } from '../../src/pipeline/output.js';
-import type { ShipContext, ShipOptions } from '../../src/pipeline/context.js';
+import { getOnce, smokeStep, waitForAnswer } from '../../src/tasks/smoke.js';
+import type { ShipOptions } from '../../src/core/model.js';
 import { InterruptedError, ShipError } from '../../src/errors.js';
 
 const servers: Server[] = [];
@@ -83,18 +82,12 @@ describe('waitForAnswer', () => {
   });
 });
 
-describe('smokeTask', () => {
-  function ctxFor(url: string, smokePath: string, timeoutMs = 60_000): ShipContext {
+describe('smokeStep', () => {
+  function inputsFor(url: string, smokePath: string, timeoutMs = 60_000) {
     return {
-      opts: { smokePath, timeoutMs } as unknown as ShipOptions,
-      out: memoryOutput(),
-      signal: new AbortController().signal,
-      env: {},
-      forward: { localPort: 1, remotePort: 8080, url, pod: 'p' },
-      appliedAt: Date.now() - 1500,
-      timings: [],
-      cleanups: [],
-    } as unknown as ShipContext;
+      run: { opts: { smokePath, timeoutMs } as unknown as ShipOptions, signal: new AbortController().signal },
+      input: { forward: { localPort: 1, remotePort: 8080, url, pod: 'p' }, appliedAt: Date.now() - 1500 },
+    };
   }
 
   it('GETs the smoke path through the forward and records the status and the time since apply', async () => {
@@ -107,22 +100,23 @@ describe('smokeTask', () => {
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const ctx = ctxFor(base, '/actuator/health');
+    const { run, input } = inputsFor(base, '/actuator/health');
     const fakeTask = { title: '', output: '' };
-    await (smokeTask().task as (c: ShipContext, t: unknown) => Promise<void>)(ctx, fakeTask);
+    const smoke = await smokeStep(run, input, fakeTask);
     expect(paths).toEqual(['/actuator/health', '/actuator/health']);
-    expect(ctx.smoke!.status).toBe(200);
-    expect(ctx.smoke!.sinceApplyMs).toBeGreaterThanOrEqual(1500);
+    expect(smoke.status).toBe(200);
+    expect(smoke.sinceApplyMs).toBeGreaterThanOrEqual(1500);
     expect(fakeTask.title).toBe(`smoke · GET ${base}/actuator/health → 200`);
   });
 
   it('stops at the --timeout counted from apply when that comes before 60 s', async () => {
     const { url } = await serve(() => 503);
-    const ctx = ctxFor(url.replace(/\/$/, ''), '/', 2300); // applied 1.5 s ago: about 0.8 s left
+    const { run, input } = inputsFor(url.replace(/\/$/, ''), '/', 2300); // applied 1.5 s ago: about 0.8 s left
     const started = Date.now();
-    const err = await (smokeTask().task as (c: ShipContext, t: unknown) => Promise<void>)(ctx, { title: '', output: '' }).catch((e: unknown) => e);
+    let smoke: unknown;
+    const err = await smokeStep(run, input, { title: '', output: '' }).then((r) => void (smoke = r), (e: unknown) => e);
     expect((err as ShipError).code).toBe('smoke');
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(ctx.smoke).toBeUndefined();
+    expect(smoke).toBeUndefined();
   });
 });

@@ -1,8 +1,11 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { imageNameFor, inputDigest, normalizeImageName, sameImageName, sourceFiles, tagFor, toRepositoryName, type DigestInput } from '../../src/core/tag.js';
+import { inputDigest, sourceFiles } from '../../src/adapters/source-files.js';
+import { sameRepository, shortName } from '../../src/core/image-ref.js';
+import { digestOf, imageNameFor, skipSourceDir, skipSourceFile, tagFor, toRepositoryName, type DigestInput, type HashedSourceFile } from '../../src/core/tag.js';
 
 describe('inputDigest and tagFor', () => {
   let dir: string;
@@ -99,9 +102,30 @@ describe('inputDigest and tagFor', () => {
     const files = (await sourceFiles(dir)).map((f) => f.rel);
     expect(files).toEqual(['Dockerfile', 'build.gradle', 'settings.gradle', 'src/main/java/demo/App.java']);
   });
+
+  it('digestOf is the same digest from the listed files alone, with no file system', async () => {
+    const files: HashedSourceFile[] = [];
+    for (const f of await sourceFiles(dir)) {
+      files.push({ ...f, contentSha256: createHash('sha256').update(await readFile(join(dir, f.rel))).digest('hex') });
+    }
+    const { projectDir: _dir, ...recipe } = input();
+    expect(digestOf(recipe, files)).toBe(await inputDigest(input()));
+    expect(digestOf(recipe, files.slice(1))).not.toBe(digestOf(recipe, files));
+  });
+
+  it('which files count: output directories only outside src, tool state never', () => {
+    expect(skipSourceDir('build', 'build', false)).toBe(true);
+    expect(skipSourceDir('build', 'src/main/java/build', true)).toBe(false);
+    expect(skipSourceDir('.git', 'src/.git', true)).toBe(true);
+    expect(skipSourceDir('wrapper', '.mvn/wrapper', false)).toBe(false);
+    expect(skipSourceDir('dists', '.mvn/wrapper/dists', false)).toBe(true);
+    expect(skipSourceFile('App.java')).toBe(false);
+    expect(skipSourceFile('demo.iml')).toBe(true);
+    expect(skipSourceFile('.DS_Store')).toBe(true);
+  });
 });
 
-describe('normalizeImageName', () => {
+describe('shortName (how imageNameFor reads manifest images)', () => {
   it('strips docker.io, library/, tag and digest', () => {
     for (const ref of [
       'kubernetes-spring',
@@ -113,21 +137,21 @@ describe('normalizeImageName', () => {
       'docker.io/kubernetes-spring:ship-0123456789ab@sha256:' + 'b'.repeat(64),
       'Kubernetes-Spring',
     ]) {
-      expect(normalizeImageName(ref), ref).toBe('kubernetes-spring');
+      expect(shortName(ref), ref).toBe('kubernetes-spring');
     }
   });
 
   it('keeps user namespaces and other registries (a port is not a tag)', () => {
-    expect(normalizeImageName('docker.io/acme/app:2')).toBe('acme/app');
-    expect(normalizeImageName('acme/app')).toBe('acme/app');
-    expect(normalizeImageName('localhost:5000/app:1')).toBe('localhost:5000/app');
-    expect(normalizeImageName('localhost:5000/app')).toBe('localhost:5000/app');
-    expect(normalizeImageName('ghcr.io/acme/app@sha256:' + 'c'.repeat(64))).toBe('ghcr.io/acme/app');
+    expect(shortName('docker.io/acme/app:2')).toBe('acme/app');
+    expect(shortName('acme/app')).toBe('acme/app');
+    expect(shortName('localhost:5000/app:1')).toBe('localhost:5000/app');
+    expect(shortName('localhost:5000/app')).toBe('localhost:5000/app');
+    expect(shortName('ghcr.io/acme/app@sha256:' + 'c'.repeat(64))).toBe('ghcr.io/acme/app');
   });
 
-  it('sameImageName', () => {
-    expect(sameImageName('kubernetes-spring', 'docker.io/library/kubernetes-spring:1')).toBe(true);
-    expect(sameImageName('kubernetes-spring', 'acme/kubernetes-spring')).toBe(false);
+  it('sameRepository', () => {
+    expect(sameRepository('kubernetes-spring', 'docker.io/library/kubernetes-spring:1')).toBe(true);
+    expect(sameRepository('kubernetes-spring', 'acme/kubernetes-spring')).toBe(false);
   });
 });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import { waitForApp } from '../../src/tasks/wait.js';
-import type { PodApi, WatchPodsOptions } from '../../src/adapters/kube/pods.js';
+import { waitStep, type WaitInput } from '../../src/tasks/wait.js';
+import type { PodApi } from '../../src/adapters/kube/pods.js';
+import type { WatchPodsOptions } from '../../src/adapters/kube/pod-watch.js';
 import { memoryOutput } from '../../src/pipeline/output.js';
-import type { ShipContext } from '../../src/pipeline/context.js';
+import type { ShipOptions } from '../../src/core/model.js';
 import { loadCase } from './fixtures/pods/load.js';
 
 function fake(pods: V1Pod[], events: Record<string, ReturnType<typeof loadCase>['events']> = {}) {
@@ -20,14 +21,15 @@ function fake(pods: V1Pod[], events: Record<string, ReturnType<typeof loadCase>[
   return { api, seen };
 }
 
-function context(extra: Partial<ShipContext> = {}): ShipContext & { out: ReturnType<typeof memoryOutput> } {
+function context() {
+  return { opts: { timeoutMs: 5_000 } as ShipOptions, out: memoryOutput(true), signal: new AbortController().signal };
+}
+
+function inputs(cluster: WaitInput['cluster'], extra: Partial<WaitInput> = {}): WaitInput {
   return {
-    opts: { timeoutMs: 5_000 } as ShipContext['opts'],
-    out: memoryOutput(true),
-    signal: new AbortController().signal,
-    env: {},
+    cluster,
     namespace: 'apps',
-    project: { dir: '/p', name: 'kubernetes-spring', builder: 'maven', actuator: false },
+    app: 'kubernetes-spring',
     image: { id: 'sha256:1', repository: 'kubernetes-spring', tag: 'ship-3f2a9c1b7d0e', ref: 'kubernetes-spring:ship-3f2a9c1b7d0e', unchanged: false },
     manifest: {
       yaml: '',
@@ -43,23 +45,32 @@ function context(extra: Partial<ShipContext> = {}): ShipContext & { out: ReturnT
       rewritten: [],
       otherImages: [],
     },
-    timings: [],
-    cleanups: [],
     ...extra,
-  } as ShipContext & { out: ReturnType<typeof memoryOutput> };
+  };
 }
 
-describe('waitForApp (the wait step)', () => {
-  it('waits in the resolved namespace with the app selector and sets readyPods', async () => {
+/** The step's line, recording each title and output it shows. */
+function line(titles: string[], lines: string[]) {
+  return {
+    set title(t: string) {
+      titles.push(t);
+    },
+    set output(l: string) {
+      lines.push(l);
+    },
+  } as { title: string; output: string };
+}
+
+describe('waitStep', () => {
+  it('waits in the resolved namespace with the app selector and returns the Ready pods', async () => {
     const ready = loadCase('running-ready').pod;
     ready.spec!.containers[0].readinessProbe = { httpGet: { path: '/', port: 8080 } };
     const f = fake([ready]);
     const ctx = context();
     const titles: string[] = [];
     const lines: string[] = [];
-    await expect(waitForApp(ctx, { onStatus: (l) => lines.push(l), onTitle: (t) => titles.push(t) }, f.api)).resolves.toEqual(['spring-pod']);
+    await expect(waitStep(ctx, inputs(f.api), line(titles, lines))).resolves.toEqual(['spring-pod']);
     expect(f.seen).toEqual([{ namespace: 'apps', labelSelector: 'app.kubernetes.io/managed-by=ship,app.kubernetes.io/name=kubernetes-spring' }]);
-    expect(ctx.readyPods).toEqual(['spring-pod']);
     expect(titles).toEqual(['wait · 1 pod Ready', 'wait · spring-pod Ready']);
     expect(lines).toEqual(['READY 1/1 · spring-pod: Ready']);
   });
@@ -69,13 +80,18 @@ describe('waitForApp (the wait step)', () => {
     c.pod.status!.containerStatuses![0].state = { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "kubernetes-spring:ship-3f2a9c1b7d0e"' } };
     const f = fake([c.pod], { 'spring-pod': c.events });
     const has = vi.fn(async () => false);
-    const ctx = context({ loader: { name: 'containerd', has, load: vi.fn() } as unknown as ShipContext['loader'] });
-    const err = await waitForApp(ctx, { onStatus: () => {} }, f.api).catch((e: unknown) => e);
+    const ctx = context();
+    let ready: unknown;
+    const err = await waitStep(ctx, inputs(f.api, { loader: { name: 'containerd', has, load: vi.fn() } as unknown as WaitInput['loader'] }), line([], [])).then(
+      (r) => void (ready = r),
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'pod' });
     expect(has).toHaveBeenCalledWith({ ref: 'kubernetes-spring:ship-3f2a9c1b7d0e', id: 'sha256:1' }, ctx.signal);
     expect(ctx.out.events).toHaveLength(1);
     expect(ctx.out.events[0]).toMatchObject({ type: 'diagnosis', reason: 'ImagePullBackOff', pod: 'spring-pod', container: 'app', certain: true, outcome: 'pod' });
-    expect(String(ctx.out.events[0].message)).toContain('ship built this image, but it is not on the node');
-    expect(ctx.readyPods).toBeUndefined();
+    const diagnosis = ctx.out.events[0];
+    expect(diagnosis?.type === 'diagnosis' && diagnosis.message).toContain('ship built this image, but it is not on the node');
+    expect(ready).toBeUndefined();
   });
 });

@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { watchPods, podEvents, podLogs } from '../../src/adapters/kube/pods.js';
+import { watchPods } from '../../src/adapters/kube/pod-watch.js';
+import { podEvents, podLogs } from '../../src/adapters/kube/pod-reads.js';
 import type { Kube } from '../../src/adapters/kube/client.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;

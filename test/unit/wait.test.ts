@@ -1,8 +1,11 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { waitForReady, PodFailureError, type PodApi } from '../../src/adapters/kube/pods.js';
+import { PodFailureError } from '../../src/core/wait-progress.js';
+import type { PodApi } from '../../src/adapters/kube/pods.js';
+import { waitForReady } from '../../src/adapters/kube/wait-ready.js';
 import { loadCase } from './fixtures/pods/load.js';
 import { InterruptedError, ShipError } from '../../src/errors.js';
+import { settleOnFakeClock } from '../support/fake-clock.js';
 
 /** A PodApi whose watch the test drives: push() delivers a pod list as a watch would. */
 function fakeApi(events: Record<string, CoreV1Event[]> = {}, logs: Record<string, string[]> = {}) {
@@ -34,6 +37,12 @@ function fakeApi(events: Record<string, CoreV1Event[]> = {}, logs: Record<string
     },
   };
 }
+
+// Tests that check something has NOT happened yet run on vitest's fake clock: they move it by exact
+// amounts (vi.advanceTimersByTimeAsync), so "not yet" holds by construction, however slow the machine.
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const until = (cond: () => boolean) => vi.waitFor(() => expect(cond()).toBe(true), { timeout: 2000, interval: 5 });
 
@@ -132,6 +141,7 @@ describe('waitForReady', () => {
   });
 
   it('does not count terminating pods, and waits for every live pod (an old Ready pod is not enough)', async () => {
+    vi.useFakeTimers();
     const f = fakeApi();
     const lines: string[] = [];
     const p = waitForReady(f.api, base(lines));
@@ -144,11 +154,11 @@ describe('waitForReady', () => {
     await until(() => lines.length >= 2);
     let done = false;
     void p.then(() => (done = true));
-    await new Promise((r) => setTimeout(r, 60));
+    await vi.advanceTimersByTimeAsync(60);
     expect(done).toBe(false);
     expect(lines.at(-1)).toBe('READY 1/1 · old-rs-pod: Ready, creating-pod: ContainerCreating');
     f.push([withName(loadCase('running-ready').pod, 'creating-pod')]);
-    await expect(p).resolves.toEqual({ ready: ['creating-pod'] });
+    await expect(settleOnFakeClock(p)).resolves.toEqual({ ready: ['creating-pod'] });
   });
 
   it('a new pod crashing next to an old Ready one still fails', async () => {
@@ -161,6 +171,7 @@ describe('waitForReady', () => {
   });
 
   it("an old ReplicaSet's crash-looping pod does not fail the rollout of a new one", async () => {
+    vi.useFakeTimers();
     const f = fakeApi({ 'web-aaa-1': loadCase('crashloop-exit1').events });
     const p = waitForReady(f.api, base([]));
     await until(f.started);
@@ -173,9 +184,9 @@ describe('waitForReady', () => {
     };
     const old = owned(loadCase('crashloop-exit1').pod, 'web-aaa-1', 'aaa', '2025-11-27T10:00:00Z');
     f.push([old, owned(loadCase('container-creating').pod, 'web-bbb-1', 'bbb', '2025-11-27T10:04:00Z')]);
-    await new Promise((r) => setTimeout(r, 80));
+    await vi.advanceTimersByTimeAsync(80);
     f.push([old, owned(loadCase('running-ready').pod, 'web-bbb-1', 'bbb', '2025-11-27T10:04:00Z')]);
-    await expect(p).resolves.toEqual({ ready: ['web-bbb-1'] });
+    await expect(settleOnFakeClock(p)).resolves.toEqual({ ready: ['web-bbb-1'] });
   });
 
   describe('right after a Deployment is applied, before its controller has made the new ReplicaSet', () => {
@@ -196,6 +207,7 @@ describe('waitForReady', () => {
     });
 
     it('with them, the old pod is not judged until the controller has seen the new spec, then only the current hash counts', async () => {
+      vi.useFakeTimers();
       const f = fakeApi({ 'web-aaa-1': loadCase('crashloop-exit1').events });
       const facts: Array<Map<string, { settled: boolean; currentHash?: string }>> = [];
       let settledNow = false;
@@ -210,15 +222,15 @@ describe('waitForReady', () => {
       void p.finally(() => (done = true)).catch(() => undefined);
       await until(f.started);
       f.push([oldCrashing()]);
-      await new Promise((r) => setTimeout(r, 80));
+      await vi.advanceTimersByTimeAsync(80);
       expect(done).toBe(false);
       // The controller catches up: ReplicaSet web-bbb is current; the old pod is still there, crashing.
       settledNow = true;
       f.push([oldCrashing()]);
-      await new Promise((r) => setTimeout(r, 80));
+      await vi.advanceTimersByTimeAsync(80);
       expect(done).toBe(false);
       f.push([oldCrashing(), owned(loadCase('running-ready').pod, 'web-bbb-1', 'bbb')]);
-      await expect(p).resolves.toEqual({ ready: ['web-bbb-1'] });
+      await expect(settleOnFakeClock(p)).resolves.toEqual({ ready: ['web-bbb-1'] });
       // Asked until settled, then no more.
       expect(facts.filter((m) => m.get('web')?.settled)).toHaveLength(1);
     });
@@ -245,6 +257,7 @@ describe('waitForReady', () => {
   });
 
   it('Unschedulable while an old pod terminates is not final; it is once that pod is gone', async () => {
+    vi.useFakeTimers();
     const c = loadCase('unschedulable-cpu');
     const f = fakeApi({ 'huge-cpu-pod': c.events });
     const p = waitForReady(f.api, base([]));
@@ -252,10 +265,10 @@ describe('waitForReady', () => {
     void p.catch(() => (settled = true));
     await until(f.started);
     f.push([loadCase('terminating').pod, c.pod]);
-    await new Promise((r) => setTimeout(r, 80));
+    await vi.advanceTimersByTimeAsync(80);
     expect(settled).toBe(false);
     f.push([c.pod]);
-    const e = (await p.catch((x: unknown) => x)) as PodFailureError;
+    const e = (await settleOnFakeClock(p).catch((x: unknown) => x)) as PodFailureError;
     expect(e.code).toBe('pod');
     expect(e.message).toContain('Insufficient cpu');
   });
@@ -274,6 +287,7 @@ describe('waitForReady', () => {
   });
 
   it('a pod without a readiness probe counts only once it has stayed Ready; a crash in between is caught', async () => {
+    vi.useFakeTimers();
     const f = fakeApi();
     const lines: string[] = [];
     const p = waitForReady(f.api, base(lines, { settleMs: 150 }));
@@ -285,15 +299,15 @@ describe('waitForReady', () => {
     f.push([ready]);
     await until(() => lines.length === 1);
     expect(lines[0]).toBe('READY 0/1 · spring-pod: Ready, checking it stays up');
-    await new Promise((r) => setTimeout(r, 60));
+    await vi.advanceTimersByTimeAsync(60);
     expect(done).toBe(false);
     // it restarted meanwhile: the clock starts again
     const restarted = structuredClone(ready);
     restarted.status!.containerStatuses![0].restartCount = 1;
     f.push([restarted]);
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.advanceTimersByTimeAsync(100);
     expect(done).toBe(false);
-    await expect(p).resolves.toEqual({ ready: ['spring-pod'] });
+    await expect(settleOnFakeClock(p)).resolves.toEqual({ ready: ['spring-pod'] });
     expect(lines.at(-1)).toBe('READY 1/1 · spring-pod: Ready (1 restart)');
   });
 

@@ -7,10 +7,16 @@
 // TLS (authMethods + its fetch library).
 
 import { HttpMethod, KubernetesObjectApi } from '@kubernetes/client-node';
-import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
-import type { RenderedManifest, RenderedObject } from '../../core/manifest.js';
-import type { AppliedObject } from '../../pipeline/context.js';
+import { InterruptedError, ShipError, errorMessage, throwIfAborted } from '../../errors.js';
+import { sleep } from '../../core/sleep.js';
+import type { RenderedManifest, RenderedObject } from '../../core/manifest/types.js';
+import type { ObjectRef } from '../../core/model.js';
 import type { Kube } from './client.js';
+
+export interface AppliedObject extends ObjectRef {
+  /** created, configured (changed), unchanged, or recreated (a Pod refused an in-place change). */
+  result: 'created' | 'configured' | 'unchanged' | 'recreated';
+}
 
 export interface ApplyOptions {
   /** Namespace for namespaced objects whose manifest names none. */
@@ -144,19 +150,6 @@ function apiPath(apiVersion: string, resource: string, namespace: string | undef
   return `${base}${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /** Strip what the server fills in, to compare two versions of an object. */
 function comparable(obj: any): string {
@@ -336,6 +329,7 @@ async function deletePodAndWait(
       });
     }
     await sleep(250, opts.signal);
+    throwIfAborted(opts.signal);
   }
 }
 

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join, delimiter } from 'node:path';
 import { KubeConfig, CoreV1Api, VersionApi } from '@kubernetes/client-node';
 import { ShipError, errorMessage } from '../../errors.js';
+import { describeKubeconfigError } from './kubeconfig-error.js';
 
 export interface Kube {
   kc: KubeConfig;
@@ -52,9 +53,10 @@ export function loadKubeConfig(opts: KubeOptions): { kc: KubeConfig; files: stri
     try {
       one.loadFromFile(file);
     } catch (e) {
-      throw new ShipError('kubeconfig', `The kubeconfig ${file} cannot be read: ${errorMessage(e)}`, {
+      const why = describeKubeconfigError(e);
+      throw new ShipError('kubeconfig', `The kubeconfig ${file} cannot be read: ${why.message}`, {
         hint: 'Check that it is valid YAML (kubectl config view --kubeconfig ' + file + ').',
-        cause: e,
+        details: why.details,
       });
     }
     if (i === 0) kc.loadFromFile(file);

@@ -9,8 +9,15 @@
 // What this file does that client-node's PortForward does not (see the design note in forward.ts):
 // - the app closes its connection -> the websocket closes -> the local socket is ended (EOF), so
 //   the client never hangs;
-// - a client half-close (FIN) keeps the websocket open until the app's answer has arrived and the
-//   app closes (bounded by an idle timer, since v4 cannot pass the FIN on to the app);
+// - the client closes (FIN) after it has had an answer -> the websocket is closed at once and the
+//   local socket ended: both sides of the connection close when either ends. (The usual HTTP/1.1
+//   client - curl, a browser, a load tester - reads a keep-alive answer and then closes; the app
+//   keeps its side open, so waiting for the app held the local socket in CLOSE-WAIT and the
+//   websocket ESTABLISHED for the whole idle time: one leaked pair per request, EMFILE after a
+//   few hundred requests. Issue 9 item 4.)
+// - a client half-close (FIN) before any answer keeps the websocket open until the answer has
+//   arrived (v4 cannot pass the FIN on to the app): up to `halfCloseIdleMs` for the first byte,
+//   then until the app closes or has been quiet for `answerQuietMs`;
 // - error text on channel 1 -> logged, local socket reset (the client sees an error, not a hang);
 // - websocket 'error' -> local socket destroyed; local socket 'error' (ECONNRESET...) -> websocket
 //   closed, never an unhandled error;
@@ -54,8 +61,10 @@ export interface BridgeOptions {
   log?: (message: string) => void;
   /** Pause the local socket while more than this many bytes wait in the websocket (default 1 MiB). */
   highWaterMark?: number;
-  /** After the client half-closes, give up when the app sends nothing for this long (default 60 s). */
+  /** After the client half-closes before any answer, give up when the app sends nothing for this long (default 60 s). */
   halfCloseIdleMs?: number;
+  /** After the client half-closed and the answer has started, end when the app is quiet this long (default 2 s). */
+  answerQuietMs?: number;
 }
 
 export interface BridgeResult {
@@ -90,6 +99,7 @@ export function bridge(socket: Socket, ws: WebSocket, opts: BridgeOptions = {}):
   const highWaterMark = opts.highWaterMark ?? 1024 * 1024;
   const lowWaterMark = Math.floor(highWaterMark / 4);
   const halfCloseIdleMs = opts.halfCloseIdleMs ?? 60_000;
+  const answerQuietMs = opts.answerQuietMs ?? 2_000;
   const log = opts.log ?? (() => {});
 
   const result: BridgeResult = { bytesUp: 0, bytesDown: 0, end: 'remote-closed' };
@@ -130,14 +140,19 @@ export function bridge(socket: Socket, ws: WebSocket, opts: BridgeOptions = {}):
       }
     };
 
+    // After the client's FIN: the first byte of the answer may take a while (halfCloseIdleMs), then
+    // an app that keeps the connection alive is only waited for while it keeps sending.
     const armIdle = () => {
       if (!localEnded) return;
       clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => {
-        settle('half-close-idle');
-        closeWs();
-        if (!socket.destroyed) socket.end();
-      }, halfCloseIdleMs);
+      idleTimer = setTimeout(
+        () => {
+          settle('half-close-idle');
+          closeWs();
+          if (!socket.destroyed) socket.end();
+        },
+        result.bytesDown > 0 ? Math.min(answerQuietMs, halfCloseIdleMs) : halfCloseIdleMs,
+      );
       idleTimer.unref();
     };
 
@@ -152,10 +167,10 @@ export function bridge(socket: Socket, ws: WebSocket, opts: BridgeOptions = {}):
         buf = buf.subarray(2);
       }
       if (buf.length === 0) return;
-      armIdle();
       if (channel === DATA_CHANNEL) {
         if (socket.destroyed || socket.writableEnded) return;
         result.bytesDown += buf.length;
+        armIdle();
         if (!socket.write(buf) && !wsPausedForLocal) {
           wsPausedForLocal = true;
           ws.pause();
@@ -214,10 +229,13 @@ export function bridge(socket: Socket, ws: WebSocket, opts: BridgeOptions = {}):
 
     socket.on('end', () => {
       localEnded = true;
-      if (result.bytesUp === 0) {
-        // The client left without asking anything (a browser's spare preconnect): nothing to wait for.
+      if (result.bytesUp === 0 || result.bytesDown > 0) {
+        // The client left without asking anything (a browser's spare preconnect), or after it had
+        // its answer (curl, a browser, a load tester closing a keep-alive connection): nothing to
+        // wait for. Close the websocket and our side of the local socket now.
         settle('local-closed');
         closeWs();
+        if (!socket.destroyed) socket.end();
         return;
       }
       // Half-close: the request is complete, the answer may still come. Keep the websocket.

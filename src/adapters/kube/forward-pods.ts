@@ -6,6 +6,7 @@
 
 import { Watch } from '@kubernetes/client-node';
 import { errorMessage } from '../../errors.js';
+import { isPodReady } from '../../core/pod-ready.js';
 import type { Kube } from './client.js';
 
 export interface PodState {
@@ -26,7 +27,7 @@ export function podState(pod: PodLike): PodState | undefined {
   const name = pod.metadata?.name;
   if (!name) return undefined;
   const ready =
-    pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    pod.status?.phase === 'Running' && isPodReady(pod);
   const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : 0;
   return { name, ready, terminating: Boolean(pod.metadata?.deletionTimestamp), created: Number.isFinite(created) ? created : 0 };
 }

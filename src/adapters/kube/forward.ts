@@ -1,48 +1,13 @@
-// Port-forward from 127.0.0.1:LOCAL to the app's pod, in-process.
-//
-// Why this design
-// ---------------
-// ship owns one TCP server on 127.0.0.1:LOCAL for the whole run, so the local port never moves.
-// Each accepted connection opens its own port-forward websocket to the API server
-// (/api/v1/namespaces/NS/pods/POD/portforward?ports=PORT, subprotocol v4.channel.k8s.io, auth and
-// TLS from client-node's KubeConfig.applyToHTTPSOptions) and is piped by forward-bridge.ts.
-// The pod is chosen per connection from a list+watch of the app's label selector
-// (forward-pods.ts): when the pod goes away, new connections go to a Ready replacement.
-//
-// Chosen over (B) `kubectl port-forward` children because it needs no kubectl on the user's machine
-// (ship promises no extra setup), has no child process to supervise or port to re-bind, and every
-// failure (channel-1 error, 404 for a vanished pod, client reset) is seen and handled per
-// connection. client-node's own PortForward is not used: it never ends the local socket when the
-// websocket closes (clients hang), closes the websocket on a client half-close before the answer
-// arrives, lets ECONNRESET escape, and has no backpressure (libraries.md).
-//
-// Evidence: bench/forward.mjs, same one-replica Deployment of the gradle fixture app on the local
-// v1.34 test cluster (2 cores), 2026-11-27:
-//
-//   design                     200 conc. GET /      1 GET p50  50 MB /big            GET /close   half-close   20 client resets  pod deleted
-//   A this file (in-process)   0 fail, 3.1-5.4 s    23 ms      sha ok, 53-80 MiB/s   EOF 1.0 s    answer+EOF   still serving     same port answers after 1.9-2.0 s
-//   B kubectl port-forward     0 fail, 0.9-1.1 s    9 ms       sha ok, 95 MiB/s      EOF 1.0 s    answer+EOF   still serving     kubectl exits ("lost connection to pod")
-//   C client-node PortForward  0 fail, 7.5 s        -          sha ok, 35 MiB/s      HANG (10 s)  NO answer    process crash     never
-//   (ranges: several runs on a shared 2-core VM with load 5-7)
-//
-// test/e2e/forward.test.ts (same checks through this file): 200 concurrent 0 failures; 50 MB sha256
-// equal; /close EOF after ~1.1 s; pod deleted -> replacement answering on the same port in ~2.5 s.
-// The ~1 s before EOF on /close is the node's: containerd waits up to 1 s for the other direction
-// after the app closes (kubectl shows the same). B is faster for a burst of new connections (one
-// multiplexed SPDY stream per connection instead of one websocket handshake each) but would need
-// kubectl installed, a supervisor that restarts it whenever the pod changes, and an extra local hop
-// to keep the port stable; A has none of that and the burst cost (~20 ms per new connection on
-// 2 cores) does not matter for one developer's browser or curl.
-//
-// Limits of v4.channel.k8s.io: a client half-close cannot be passed on to the app, so after the
-// client's FIN the connection is kept until the app closes, or until it has been silent for 60 s;
-// the answer arrives at once, the EOF after the node's 1 s grace (bench: 1.3 s for a 300 ms
-// request, 0.3 s with kubectl, whose SPDY streams carry the FIN).
+// Port-forward from 127.0.0.1:LOCAL to the app's pod, in-process: one local server for the run (the
+// port never moves), one websocket per connection (forward-bridge.ts), pod followed by label.
+// Why not `kubectl port-forward` or client-node's PortForward: no kubectl to install or supervise,
+// every failure seen per connection — evidence and limits in bench/README.md, "Port-forward design".
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RequestOptions } from 'node:https';
 import { WebSocket, type ClientOptions } from 'ws';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
+import { sleep } from '../../core/sleep.js';
 import type { Kube } from './client.js';
 import { bridge, holdMessages, PORT_FORWARD_PROTOCOL, type BridgeOptions, type HeldMessages } from './forward-bridge.js';
 import { PodTracker } from './forward-pods.js';
@@ -266,7 +231,7 @@ export async function startForward(kube: Kube, opts: StartForwardOptions): Promi
         if (err.status === 401 || err.status === 403) break; // retrying does not help
         tracker.markBad(pod);
         if (Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)));
+        await sleep(Math.min(200 * 2 ** attempt, 2000));
       }
     }
     if (!ws) {

@@ -1,12 +1,12 @@
 // KEP-1755: a cluster advertises its local registry in the kube-public/local-registry-hosting
-// ConfigMap. This reads it; parsing and the push target are in src/core/registry.ts.
+// ConfigMap. This reads it; parsing and the push target are in src/core/registry.ts, and whether a
+// run pushes there is the loader decision's (loaderChoiceFor, src/tasks/load.ts).
 
 import { ApiException } from '@kubernetes/client-node';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { ShipError, errorMessage } from '../../errors.js';
 import {
   LOCAL_REGISTRY_CONFIGMAP,
-  parseRegistry,
   parseLocalRegistryHosting,
   targetFromHosting,
   type LocalRegistryHosting,
@@ -37,20 +37,4 @@ export async function readLocalRegistryHosting(core: Pick<CoreV1Api, 'readNamesp
 /** The push target the cluster advertises (push to `host`, nodes pull from `hostFromContainerRuntime`), if any. */
 export async function localRegistryTarget(core: Pick<CoreV1Api, 'readNamespacedConfigMap'>): Promise<RegistryTarget | undefined> {
   return targetFromHosting(await readLocalRegistryHosting(core));
-}
-
-/**
- * The registry this run pushes to: `--registry` (or `--load registry:HOST`) when given; otherwise,
- * unless `--load` chose another way, the registry the cluster advertises (KEP-1755). Undefined: no
- * registry, load the image the usual way.
- */
-export async function registryTargetFor(
-  opts: { registry?: string; load?: string },
-  core: Pick<CoreV1Api, 'readNamespacedConfigMap'>,
-): Promise<RegistryTarget | undefined> {
-  const load = opts.load?.trim() ?? '';
-  if (load.toLowerCase().startsWith('registry:') && load.length > 'registry:'.length) return parseRegistry(load.slice('registry:'.length));
-  if (opts.registry) return parseRegistry(opts.registry);
-  if (load !== '' && load.toLowerCase() !== 'registry') return undefined;
-  return localRegistryTarget(core);
 }

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { Log, type V1Pod } from '@kubernetes/client-node';
 import { ShipError } from '../../errors.js';
 import type { Kube } from './client.js';
-import { apiMessage } from './objects.js';
+import { apiMessage } from './errors.js';
 
 export interface LogStreamOptions {
   follow?: boolean;

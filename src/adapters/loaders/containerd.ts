@@ -5,7 +5,9 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ShipError, InterruptedError } from '../../errors.js';
 import type { ProcessRunner } from '../process.js';
-import { DEFAULT_SNAPSHOTTER, K8S_NAMESPACE, ensureImage, hasEverywhere, summarize, type CtrTarget } from './ctr.js';
+import { DEFAULT_SNAPSHOTTER, K8S_NAMESPACE } from '../../core/ctr-protocol.js';
+import { ensureImage, hasEverywhere, summarize } from './ctr.js';
+import type { CtrTarget } from './ctr-target.js';
 import { saveSource } from './nodes.js';
 import type { ImageLoader, LoaderDocker } from './types.js';
 

@@ -9,7 +9,7 @@ import { createMinikubeLoader } from './minikube.js';
 import { createNoneLoader, createSharedLoader } from './shared.js';
 import { createRegistryLoader } from './registry.js';
 
-export type { ImageLoader, LoaderDeps, LoaderDocker } from './types.js';
+export type { ImageLoader, LoadResult, LoaderDeps, LoaderDocker } from './types.js';
 
 export function createLoader(choice: LoaderChoice, deps: LoaderDeps): ImageLoader {
   switch (choice.kind) {

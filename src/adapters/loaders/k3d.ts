@@ -3,7 +3,7 @@
 // /run/k3s/containerd/containerd.sock and writes its config under /var/lib/rancher/k3s.
 
 import type { ImageLoader, LoaderDocker } from './types.js';
-import { K8S_NAMESPACE } from './ctr.js';
+import { K8S_NAMESPACE } from '../../core/ctr-protocol.js';
 import { createNodeLoader, type NodeFlavor } from './nodes.js';
 
 export const K3S_CONTAINERD_SOCKET = '/run/k3s/containerd/containerd.sock';

@@ -2,7 +2,7 @@
 // containerd with ctr on its default socket. The kind binary is not needed.
 
 import type { ImageLoader, LoaderDocker } from './types.js';
-import { K8S_NAMESPACE } from './ctr.js';
+import { K8S_NAMESPACE } from '../../core/ctr-protocol.js';
 import { createNodeLoader, type NodeFlavor } from './nodes.js';
 
 export const kindFlavor: NodeFlavor = {

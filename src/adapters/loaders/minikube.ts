@@ -7,8 +7,8 @@
 
 import { ShipError, InterruptedError } from '../../errors.js';
 import type { ProcessRunner, RunResult } from '../process.js';
-import { normalizeRef } from './ctr.js';
-import type { ImageLoader } from './types.js';
+import { canonicalRef } from '../../core/image-ref.js';
+import type { ImageLoader, LocalImage } from './types.js';
 
 export const minikubeCommands = {
   profileList: (): string[] => ['profile', 'list', '-o', 'json'],
@@ -120,10 +120,10 @@ export function listedHas(json: string, ref: string, id?: string): boolean {
   } catch {
     return false;
   }
-  const want = normalizeRef(ref);
+  const want = canonicalRef(ref);
   const hex = (s: string) => s.replace(/^sha256:/, '');
   return list.some((img) => {
-    const tags = (img.repoTags ?? []).map((t) => normalizeRef(t));
+    const tags = (img.repoTags ?? []).map((t) => canonicalRef(t));
     if (!tags.includes(want)) return false;
     if (!id || !img.id) return true;
     const a = hex(img.id);
@@ -136,7 +136,7 @@ export function listedHas(json: string, ref: string, id?: string): boolean {
 export function createMinikubeLoader(deps: { runner: ProcessRunner; env: NodeJS.ProcessEnv }, profile: string): ImageLoader {
   const o = (signal?: AbortSignal): MinikubeRunOptions => ({ env: deps.env, signal });
   let runtime: string | undefined;
-  async function present(image: { ref: string; id: string }, signal?: AbortSignal): Promise<boolean> {
+  async function present(image: LocalImage, signal?: AbortSignal): Promise<boolean> {
     const r = await minikube(deps.runner, minikubeCommands.imageLs(profile), o(signal), `minikube -p ${profile} image ls`, 5);
     return listedHas(r.stdout, image.ref, image.id);
   }

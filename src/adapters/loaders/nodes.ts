@@ -4,10 +4,11 @@
 
 import type { Readable } from 'node:stream';
 import { ShipError, InterruptedError, errorMessage } from '../../errors.js';
-import type { LoadResult } from '../../pipeline/context.js';
-import { DEFAULT_SNAPSHOTTER, ensureImage, hasEverywhere, parseSnapshotter, summarize, type CtrTarget, type EnsureOptions, type SaveFacts } from './ctr.js';
-import type { ImageInfo } from '../docker.js';
-import type { ImageLoader, LoaderDocker } from './types.js';
+import { DEFAULT_SNAPSHOTTER, parseSnapshotter } from '../../core/ctr-protocol.js';
+import { ensureImage, hasEverywhere, summarize, type EnsureOptions, type SaveFacts } from './ctr.js';
+import type { CtrTarget } from './ctr-target.js';
+import type { ImageInfo } from '../docker/api.js';
+import type { ImageLoader, LoadResult, LoaderDocker } from './types.js';
 
 export interface NodeFlavor {
   /** kind or k3d: the loader's name. */

@@ -3,73 +3,19 @@
 // Docker config holds for that host. The nodes then pull it; LoadResult.pushedRef is the name the
 // manifests must use.
 //
-// Docker reports most push failures INSIDE the progress stream (the HTTP call itself succeeds), so
-// the stream is read to the end and its error events become ShipError('registry').
+// Docker reports most push failures INSIDE the progress stream (the HTTP call itself succeeds); the
+// Docker adapter reads it to the end and throws ShipError('registry', "Pushing REF failed: <Docker's
+// words>"), which pushError classifies.
 
-import type Dockerode from 'dockerode';
+import type { DockerApi } from '../docker/api.js';
 import type { ImageLoader } from './types.js';
 import type { ProcessRunner } from '../process.js';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
-import { dockerConfigPath, dockerCredentials, parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
+import { parseRegistry, registryRefs, type RegistryAuth, type RegistryTarget } from '../../core/registry.js';
+import { dockerConfigPath, dockerCredentials } from '../docker-credentials.js';
 
-/** One progress object of Docker's push stream. */
-export interface PushEvent {
-  status?: string;
-  id?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  aux?: { Tag?: string; Digest?: string; Size?: number };
-}
-
-/** An error Docker reported inside the push stream (the registry's or the daemon's own words). */
-export class PushStreamError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PushStreamError';
-  }
-}
-
-/** The part of the Docker API the registry loader uses. */
-export interface RegistryDocker {
-  /** Give the image (ID or ref) the name repository:tag. */
-  tagImage(source: string, repository: string, tag: string): Promise<void>;
-  /**
-   * Push repository:tag. Rejects with PushStreamError for an error inside the stream, with the
-   * API error otherwise; resolves with the manifest digest the registry reported.
-   */
-  pushImage(repository: string, tag: string, opts: { auth?: RegistryAuth; signal?: AbortSignal; onEvent?: (e: PushEvent) => void }): Promise<{ digest?: string }>;
-}
-
-/** RegistryDocker over dockerode (until src/adapters/docker.ts offers the same). */
-export function dockerodeRegistryDocker(docker: Dockerode): RegistryDocker {
-  return {
-    async tagImage(source, repository, tag) {
-      await docker.getImage(source).tag({ repo: repository, tag });
-    },
-    async pushImage(repository, tag, opts) {
-      const stream = (await docker.getImage(repository).push({
-        tag,
-        ...(opts.auth ? { authconfig: opts.auth } : {}),
-        ...(opts.signal ? { abortSignal: opts.signal } : {}),
-      } as Dockerode.ImagePushOptions)) as NodeJS.ReadableStream;
-      let digest: string | undefined;
-      let streamError: string | undefined;
-      await new Promise<void>((resolve, reject) => {
-        docker.modem.followProgress(
-          stream,
-          (err: Error | null) => (err ? reject(err) : resolve()),
-          (e: PushEvent) => {
-            if (e.error || e.errorDetail?.message) streamError ??= e.errorDetail?.message || e.error;
-            if (e.aux?.Digest) digest = e.aux.Digest;
-            opts.onEvent?.(e);
-          },
-        );
-      });
-      if (streamError !== undefined) throw new PushStreamError(streamError);
-      return { digest };
-    },
-  };
-}
+/** The part of the Docker adapter (src/adapters/docker/) the registry loader uses: tag, and push (stream errors included). */
+export type RegistryDocker = Pick<DockerApi, 'tagImage' | 'pushImage'>;
 
 export interface RegistryLoaderDeps {
   docker: RegistryDocker;
@@ -96,14 +42,14 @@ function who(auth: RegistryAuth | undefined): string {
 /** Turn a push failure into a ShipError('registry') (or 'docker' when the daemon itself is unreachable). */
 export function pushError(e: unknown, ctx: { target: RegistryTarget; pushRef: string; auth?: RegistryAuth; env: NodeJS.ProcessEnv }): ShipError {
   const host = ctx.target.host;
-  // The Docker adapter (src/adapters/docker.ts) already wraps stream errors as ShipError('registry',
+  // The Docker adapter (src/adapters/docker/) already wraps stream errors as ShipError('registry',
   // "Pushing REF failed: <Docker's words>"); classify by Docker's words. Other ShipErrors (docker
   // daemon down, interrupted) pass through unchanged.
   if (e instanceof ShipError && (e.code !== 'registry' || !/^Pushing \S+ failed: /.test(e.message))) return e;
   const msg = e instanceof ShipError ? e.message.replace(/^Pushing \S+ failed: /, '') : errorMessage(e);
   const login = `docker login ${host}`;
   const config = dockerConfigPath(ctx.env);
-  if (!(e instanceof PushStreamError)) {
+  if (!(e instanceof ShipError)) {
     const code = (e as { code?: unknown }).code;
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') {
       return new ShipError('docker', `The Docker daemon cannot be reached to push ${ctx.pushRef}: ${msg}`, {

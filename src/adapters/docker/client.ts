@@ -1,0 +1,220 @@
+// The Docker adapter: the ONLY place ship talks to a Docker engine (dockerode 5). The real
+// DockerApi (api.ts); where the engine is comes from endpoint.ts, error words from errors.ts.
+
+import Docker from 'dockerode';
+import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
+import { buildProgress, buildRefused, noImageId } from '../../core/build-progress.js';
+import type { BuildRequest, DockerApi, PushEvent } from './api.js';
+import { dockerEndpoint, modemOptions } from './endpoint.js';
+import { UNREACHABLE, engineMessage, errnoOf, isAbort, statusOf, unreachableError } from './errors.js';
+import { runExec } from './exec.js';
+import { readJsonLines } from './json-lines.js';
+
+export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
+  const ep = dockerEndpoint(env);
+  let client: Docker | undefined;
+  const docker = () => (client ??= new Docker(modemOptions(ep)));
+  let apiVersion: string | undefined;
+
+  /** Runs one API call; a connection failure becomes ShipError('docker'), an abort InterruptedError. */
+  async function call<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof ShipError) throw e;
+      if (isAbort(e, signal)) throw new InterruptedError();
+      if (statusOf(e) === undefined && UNREACHABLE.has(errnoOf(e) ?? '')) throw unreachableError(ep, e);
+      throw e;
+    }
+  }
+
+  async function engineApiVersion(): Promise<string> {
+    if (!apiVersion) apiVersion = (await api.ping()).apiVersion;
+    return apiVersion;
+  }
+
+  const api: DockerApi = {
+    async ping() {
+      const v = await call(() => docker().version());
+      const info = (await call(() => docker().info())) as { Driver?: string; DriverStatus?: Array<[string, string]> };
+      apiVersion = v.ApiVersion;
+      const driverType = info.DriverStatus?.find(([k]) => k === 'driver-type')?.[1] ?? '';
+      return {
+        version: v.Version,
+        apiVersion: v.ApiVersion,
+        host: ep.address,
+        ...(info.Driver ? { storageDriver: info.Driver } : {}),
+        containerdStore: driverType.includes('containerd.snapshotter'),
+        os: v.Os,
+        architecture: v.Arch,
+      };
+    },
+
+    async buildImage(req) {
+      if (req.signal?.aborted) throw new InterruptedError();
+      // A context that cannot be read (a file vanished, permissions) fails the upload: say so,
+      // rather than mistaking its ENOENT for an unreachable daemon.
+      let contextError: unknown;
+      req.context.on('error', (e) => (contextError ??= e));
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = await call(
+          () =>
+            docker().buildImage(req.context, {
+              t: req.tags,
+              dockerfile: req.dockerfile,
+              labels: req.labels,
+              ...(req.buildArgs && Object.keys(req.buildArgs).length > 0 ? { buildargs: req.buildArgs } : {}),
+              rm: true,
+              forcerm: true,
+              ...(req.signal ? { abortSignal: req.signal } : {}),
+            } as unknown as Docker.ImageBuildOptions),
+          req.signal,
+        );
+      } catch (e) {
+        if (contextError !== undefined && !req.signal?.aborted) {
+          throw new ShipError('image', `Could not read the build context: ${errorMessage(contextError)}`, {
+            hint: 'Check that the files in the project can be read (and that the build is not still writing them).',
+            cause: contextError,
+          });
+        }
+        if (e instanceof ShipError) throw e;
+        // Refused before any step ran: Dockerfile parse errors (HTTP 400), unknown options.
+        throw buildRefused(engineMessage(e), e);
+      }
+      return followBuild(stream, req, async (tag) => (await api.inspectImage(tag))?.id);
+    },
+
+    async inspectImage(ref) {
+      try {
+        const i = await call(() => docker().getImage(ref).inspect());
+        return {
+          id: i.Id,
+          repoTags: i.RepoTags ?? [],
+          size: i.Size,
+          os: i.Os,
+          architecture: i.Architecture,
+          ...((i as { Variant?: string }).Variant ? { variant: (i as { Variant?: string }).Variant } : {}),
+          labels: (i.Config?.Labels as Record<string, string> | null) ?? {},
+          layers: i.RootFS?.Layers ?? [],
+        };
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw e;
+      }
+    },
+
+    async tagImage(ref, repository, tag) {
+      try {
+        await call(() => docker().getImage(ref).tag({ repo: repository, tag }));
+      } catch (e) {
+        if (e instanceof ShipError) throw e;
+        throw new ShipError('image', `Could not tag ${ref} as ${repository}:${tag}: ${engineMessage(e)}`, { cause: e });
+      }
+    },
+
+    async saveImage(ref, opts = {}) {
+      const platform = opts.platform && versionAtLeast(await engineApiVersion(), 1, 48) ? platformJson(opts.platform) : undefined;
+      const modem = docker().modem as unknown as {
+        dial(o: object, cb: (err: unknown, data: NodeJS.ReadableStream) => void): void;
+      };
+      try {
+        return await call(
+          () =>
+            new Promise<NodeJS.ReadableStream>((resolve, reject) =>
+              modem.dial(
+                {
+                  path: `/images/${encodeURIComponent(ref)}/get?`,
+                  method: 'GET',
+                  isStream: true,
+                  abortSignal: opts.signal,
+                  statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
+                  options: platform ? { platform } : {},
+                },
+                (err, data) => (err ? reject(err) : resolve(data)),
+              ),
+            ),
+          opts.signal,
+        );
+      } catch (e) {
+        if (e instanceof ShipError) throw e;
+        throw new ShipError('load', `docker save ${ref} failed: ${engineMessage(e)}`, { cause: e });
+      }
+    },
+
+    async listContainers(labels) {
+      const filters = { label: Object.entries(labels).map(([k, v]) => (v === '' ? k : `${k}=${v}`)) };
+      const list = await call(() => docker().listContainers({ all: true, filters }));
+      return list.map((c) => ({
+        id: c.Id,
+        name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+        labels: c.Labels ?? {},
+        running: c.State === 'running',
+      }));
+    },
+
+    async exec(containerId, cmd, opts = {}) {
+      return call(() => runExec(docker(), containerId, cmd, opts), opts.signal);
+    },
+
+    async pushImage(repository, tag, opts = {}) {
+      const ref = `${repository}:${tag}`;
+      const stream = await call(
+        () =>
+          docker()
+            .getImage(repository)
+            .push({ tag, ...(opts.auth ? { authconfig: opts.auth } : {}), ...(opts.signal ? { abortSignal: opts.signal } : {}) } as Docker.ImagePushOptions),
+        opts.signal,
+      ).catch((e: unknown) => {
+        if (e instanceof ShipError) throw e;
+        if (statusOf(e) === 404) throw new ShipError('registry', `Docker has no image ${ref} to push.`, { hint: `docker image ls ${repository}`, cause: e });
+        throw new ShipError('registry', `Pushing ${ref} failed: ${engineMessage(e)}`, { cause: e });
+      });
+      let failure: string | undefined;
+      let digest: string | undefined;
+      await readJsonLines(stream as NodeJS.ReadableStream, opts.signal, (obj) => {
+        const e = obj as PushEvent;
+        const err = e.errorDetail?.message ?? e.error;
+        if (err) failure ??= String(err);
+        if (e.aux?.Digest) digest = e.aux.Digest;
+        opts.onEvent?.(e);
+      });
+      if (failure !== undefined) {
+        throw new ShipError('registry', `Pushing ${ref} failed: ${failure}`, {
+          hint: /denied|unauthorized|authentication/i.test(failure)
+            ? 'Log in to the registry (docker login HOST) or check that you may push to this repository.'
+            : 'Check that the registry is running and reachable from the Docker engine (a plain-HTTP registry must be listed in the engine\'s "insecure-registries").',
+        });
+      }
+      return digest ? { digest } : {};
+    },
+  };
+  return api;
+}
+
+
+/** Follows a build's progress stream to the image ID; a failed build throws ShipError('image') naming the step. */
+async function followBuild(stream: NodeJS.ReadableStream, req: BuildRequest, idOf: (tag: string) => Promise<string | undefined>): Promise<{ id: string }> {
+  const progress = buildProgress(req.onLine);
+  await readJsonLines(stream, req.signal, progress.feed);
+  const outcome = progress.finish();
+  if (outcome.error) throw outcome.error;
+  // The classic builder reports the ID as aux.ID on recent engines; older ones only print it.
+  let id = outcome.id;
+  id ??= req.tags[0] ? await idOf(req.tags[0]) : undefined;
+  id ??= outcome.idFromText;
+  if (!id) throw noImageId(outcome.tail);
+  return { id };
+}
+
+export function versionAtLeast(v: string, major: number, minor: number): boolean {
+  const [a, b] = v.split('.').map((x) => Number(x));
+  if (a === undefined || Number.isNaN(a)) return false;
+  return a > major || (a === major && (b ?? 0) >= minor);
+}
+
+/** "linux/arm64/v8" → the OCI platform object the API expects (sent JSON-encoded). */
+export function platformJson(p: string): { os: string; architecture: string; variant?: string } {
+  const [os, architecture, variant] = p.split('/');
+  return { os: os || 'linux', architecture: architecture || 'amd64', ...(variant ? { variant } : {}) };
+}
