@@ -51,6 +51,10 @@ const onFirstUse = [
     fits: (mod) => /^function withSession\(.*^module\.exports = withSession;$/ms.test(mod),
   },
   { importer: /dockerode[\\/]lib[\\/]docker\.js$/, request: './buildkit', module: 'dockerode/lib/buildkit.js' }, // required where used already
+  // yauzl (reading jars: builds only) and proper-lockfile (the project lock: deploys only) load when
+  // first called, so the other commands never compile them.
+  { importer: /src[\\/]adapters[\\/]jar\.ts$/, request: 'yauzl', module: 'yauzl', stub: 'props', props: ['open'] },
+  { importer: /src[\\/]adapters[\\/]run-lock\.ts$/, request: 'proper-lockfile', module: 'proper-lockfile', stub: 'props', props: ['lock'] },
   // whatwg-url (with its 250 kB table): node-fetch reads its URL only where Node has none of its own.
   {
     importer: /node-fetch[\\/]lib[\\/]index\.js$/,
@@ -63,13 +67,14 @@ const onFirstUse = [
 const stubs = {
   call: (m) => `let real;\nmodule.exports = function () {\n  real ??= require(${m});\n  return real.apply(this, arguments);\n};\n`,
   URL: (m) => `module.exports = {\n  get URL() {\n    return require(${m}).URL;\n  },\n};\n`,
+  props: (m, entry) => `module.exports = {\n${entry.props.map((p) => `  get ${p}() {\n    return require(${m}).${p};\n  },\n`).join('')}};\n`,
 };
 const applied = new Set();
 const requireOnFirstUse = {
   name: 'require-on-first-use',
   setup(b) {
     const fromDist = createRequire(resolve(dist, 'ship.cjs'));
-    b.onResolve({ filter: /^(\.\/(ssh|session|buildkit)|whatwg-url)$/ }, async (args) => {
+    b.onResolve({ filter: /^(\.\/(ssh|session|buildkit)|whatwg-url|yauzl|proper-lockfile)$/ }, async (args) => {
       const entry = onFirstUse.find((m) => m.request === args.path && m.importer.test(args.importer));
       if (!entry) return undefined;
       const file = createRequire(args.importer).resolve(args.path);
@@ -80,7 +85,7 @@ const requireOnFirstUse = {
       applied.add(entry);
       return entry.stub ? { path: entry.module, namespace: 'on-first-use', pluginData: entry } : { path: entry.module, external: true };
     });
-    b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({ contents: stubs[args.pluginData.stub](JSON.stringify(args.path)), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({ contents: stubs[args.pluginData.stub](JSON.stringify(args.path), args.pluginData), loader: 'js' }));
     b.onResolve({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({ path: args.path, external: true }));
   },
 };

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import type { RawFlags } from './core/options.js';
 import { ExitCode } from './errors.js';
 import { formatInternalError, formatShipError } from './error-report.js';
-import { cacheDirectory, loadWithCodeCache, type LoadedBundle } from './code-cache.js';
+import { loadWithCodeCache, type LoadedBundle } from './code-cache.js';
+import { cacheDirectory } from './core/cache-dir.js';
 import type * as Modules from './modules.js';
 
 const require = createRequire(import.meta.url);

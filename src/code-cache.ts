@@ -75,13 +75,6 @@ const SUFFIX = '.v8cache';
 const KEEP_OTHERS = 2;
 const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000;
 
-/** `$XDG_CACHE_HOME/ship` (when absolute, as the XDG spec asks), else `~/.cache/ship`; undefined without a home. */
-export function cacheDirectory(env: NodeJS.ProcessEnv, home: string | undefined): string | undefined {
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'ship');
-  return home && isAbsolute(home) ? join(home, '.cache', 'ship') : undefined;
-}
-
 export function cacheFileName(key: string): string {
   return `${PREFIX}${key}-node${process.versions.node}-${process.arch}${SUFFIX}`;
 }

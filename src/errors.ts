@@ -21,6 +21,7 @@ export const ExitCode = {
   smoke: 15, // the app never answered below 500 through the forward
   doctor: 16, // `ship doctor` found something ship needs missing
   registry: 17, // push to a registry failed (auth, unreachable)
+  busy: 18, // another ship run holds this project (ship dev, or a run that did not finish in time)
   interrupted: 130, // Ctrl-C
 } as const;
 

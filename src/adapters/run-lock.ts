@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 
+
 export interface LockHolder {
   pid: number;
   /** `ship` or `ship dev`. */

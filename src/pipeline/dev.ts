@@ -12,6 +12,7 @@ import { deploy, type DeployOptions, type Deployed, type RunResult } from './up.
 import { runCleanups, type RenderChoice } from './run.js';
 import { printSummary, type SummaryFacts } from './summary.js';
 import type { RunContext } from './context.js';
+import { lockProject } from './project-lock.js';
 
 /** Build output directories: ignored outside the sources (a Java package may well be called `build`). */
 const OUTPUT_DIRS = new Set(['build', 'target', 'out', 'bin']);
@@ -80,6 +81,16 @@ function endsTheLoop(e: unknown, failedStep: string | undefined): boolean {
 const LOG_STOP_MS = 5000;
 
 export async function dev(ctx: RunContext, render: RenderChoice, hooks: DevHooks = {}, debounceMs = 500): Promise<void> {
+  // The session rebuilds the project at any save: it holds the project until it ends.
+  const release = await lockProject(ctx, 'ship dev');
+  try {
+    await devLoop(ctx, render, hooks, debounceMs);
+  } finally {
+    await release();
+  }
+}
+
+async function devLoop(ctx: RunContext, render: RenderChoice, hooks: DevHooks, debounceMs: number): Promise<void> {
   const deployRun = hooks.deploy ?? deploy;
   /** The forward the first successful run opened; later runs keep it (it follows the new pods). */
   let forward: ForwardInfo | undefined;

@@ -19,6 +19,7 @@ import { forwardStep } from '../tasks/forward.js';
 import { smokeSkip, smokeStep } from '../tasks/smoke.js';
 import { runSteps, runCleanups, type RenderChoice } from './run.js';
 import { printSummary } from './summary.js';
+import { lockProject } from './project-lock.js';
 import type { RunContext } from './context.js';
 
 /** What a run put on the cluster: where, and when (ship dev follows its logs and deletes it). */
@@ -119,8 +120,13 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
  * aborts. Cleanups run on every way out.
  */
 export async function up(ctx: RunContext, render: RenderChoice): Promise<RunResult> {
+  let release: (() => Promise<void>) | undefined;
   try {
+    release = await lockProject(ctx, 'ship');
     const result = await deploy(ctx, render);
+    // Built and deployed: another run may build this project now (the held forward needs no lock).
+    await release();
+    release = undefined;
     printSummary(ctx, result);
     if (ctx.opts.hold) {
       const { forward } = result;
@@ -130,6 +136,7 @@ export async function up(ctx: RunContext, render: RenderChoice): Promise<RunResu
     }
     return result;
   } finally {
+    await release?.();
     await runCleanups(ctx);
   }
 }

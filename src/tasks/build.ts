@@ -1,7 +1,9 @@
 // Step: build. Run the project's own build (./gradlew clean build, mvn -B package, ...) and find its jar.
 
 import { ShipError } from '../errors.js';
+import { relative } from 'node:path';
 import { fileView } from '../adapters/fs-view.js';
+import { jarProblem } from '../adapters/jar.js';
 import { chooseJar } from '../core/project.js';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { BuildResult, ImageResult, ProjectInfo } from '../core/model.js';
@@ -42,5 +44,13 @@ export async function runBuild(
     });
   }
   const jar = chooseJar(project.dir, project.builder, fileView(project.dir));
+  // Only a whole, runnable jar may become the image for these sources: the tag derives from the
+  // sources, so a broken jar baked in now would be redeployed by every later run (issue 9, item 1).
+  const problem = jar ? await jarProblem(jar) : undefined;
+  if (jar && problem) {
+    throw new ShipError('build', `${shown} finished, but its jar ${relative(project.dir, jar)} cannot be run: ${problem}.`, {
+      hint: 'Was the build interrupted, or did another build write to the same directory at the same time? Run the build again.',
+    });
+  }
   return { jar, durationMs: Date.now() - started };
 }

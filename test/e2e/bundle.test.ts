@@ -70,5 +70,10 @@ describe('dist/ship.cjs', () => {
     expect(req('dockerode/lib/buildkit.js').followProgress).toBeTypeOf('function');
     expect(readFileSync(bundle, 'latin1')).toContain('require("whatwg-url")');
     expect(req('whatwg-url').URL).toBeTypeOf('function');
+    // Loaded where they are used (dynamic import), from node_modules.
+    expect(readFileSync(bundle, 'latin1')).toContain('require("yauzl")');
+    expect(req('yauzl').open).toBeTypeOf('function');
+    expect(readFileSync(bundle, 'latin1')).toContain('require("proper-lockfile")');
+    expect(req('proper-lockfile').lock).toBeTypeOf('function');
   });
 });

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheDirectory, cacheFileName, loadWithCodeCache } from '../../src/code-cache.js';
+import { cacheFileName, loadWithCodeCache } from '../../src/code-cache.js';
+import { cacheDirectory } from '../../src/core/cache-dir.js';
 
 interface Bundle {
   where(): [string, string, string];
