@@ -8,6 +8,7 @@
 // return, finish its cleanups and exit - and its exit hook SIGKILLed the group (issue 9 item 9).
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { sleep } from '../core/sleep.js';
 
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
@@ -44,8 +45,6 @@ export function groupAlive(pgid: number): boolean {
   }
   return false;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * SIGTERM to the group, wait up to `graceMs` for every member to exit, then SIGKILL what is left

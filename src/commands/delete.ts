@@ -10,6 +10,7 @@ import { appSelector, describeObject } from '../core/app-objects.js';
 import { deleteAppObjects } from '../adapters/kube/delete.js';
 import { kubeObjectsApi, type ObjectsApi } from '../adapters/kube/objects.js';
 import { openTarget, type TargetFlags } from './target.js';
+import { plural } from '../core/text.js';
 
 export interface DeleteFlags extends TargetFlags {
   json?: boolean;
@@ -79,10 +80,6 @@ async function otherNamespaces(kube: import('../adapters/kube/client.js').Kube, 
   } catch {
     return [];
   }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /**

@@ -2,6 +2,7 @@
 
 import type { V1Pod } from '@kubernetes/client-node';
 import { ShipError } from '../errors.js';
+import { isPodReady } from './pod-ready.js';
 
 /** Pods by name. */
 export function sortPods(pods: V1Pod[]): V1Pod[] {
@@ -11,7 +12,7 @@ export function sortPods(pods: V1Pod[]): V1Pod[] {
 /** Of several pods: a Ready one that is not being deleted, else a running one, else the newest. */
 export function pickPod(pods: V1Pod[]): V1Pod {
   const alive = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  const ready = alive.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const ready = alive.find(isPodReady);
   if (ready) return ready;
   const running = alive.find((p) => p.status?.phase === 'Running');
   if (running) return running;
