@@ -166,7 +166,7 @@ export function analyzeBuildOutput(lines: string[], facts: BuildFacts): BuildToo
       tool,
       host,
       version,
-      message: `The ${name} wrapper could not download ${name}${version ? ` ${version}` : ''}: ${host} ${why(text)} (${url}).`,
+      message: `The ${name} wrapper could not download ${name}${version ? ` ${version}` : ''} from ${host}: ${why(text)} (${url}).`,
       hint: `Ways out: ${ways.join('; or ')}.`,
     };
   }
@@ -190,7 +190,7 @@ export function analyzeBuildOutput(lines: string[], facts: BuildFacts): BuildToo
       kind: 'repository-unreachable',
       tool: 'maven',
       host,
-      message: `Maven could not download ${artifact ?? "the project's dependencies"} from the repository "${repoId}": ${host} ${why(text)} (${url}).`,
+      message: `Maven could not download ${artifact ?? "the project's dependencies"} from the repository "${repoId}" at ${host}: ${why(text)} (${url}).`,
       hint: `The repository (set in the pom's <repositories> or a <mirror> in ~/.m2/settings.xml) must be reachable from this machine: fix the URL or the network, configure a proxy in ~/.m2/settings.xml, or build offline (mvn -o) once every dependency is in ~/.m2/repository.`,
     };
   }
