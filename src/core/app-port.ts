@@ -368,3 +368,34 @@ export function builtContainers(
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The port the app actually opened (from its log), against the forward's target
+
+export interface OpenedPortMismatch {
+  message: string;
+  hint: string;
+  opened: number[];
+  target: number;
+}
+
+/**
+ * When the app's log says its web server started, but not on the port ship forwards to: the
+ * certain reason the forward is refused. `started` comes from spring-log's startedPorts.
+ */
+export function openedPortMismatch(
+  started: Array<{ server: string; port: number }>,
+  target: { port: number; what: string },
+  app?: AppPort,
+): OpenedPortMismatch | undefined {
+  if (!started.length || started.some((s) => s.port === target.port)) return undefined;
+  const opened = [...new Set(started.map((s) => s.port))];
+  const servers = started.map((s) => `${s.server} started on port ${s.port}`).join(', ');
+  const setBy = app?.source && app.port === opened[0] && app.source.file ? ` (${app.source.where}: ${app.source.text})` : '';
+  return {
+    opened,
+    target: target.port,
+    message: `The app listens on ${opened.join(', ')}, not on ${target.port}: its log says "${servers}"${setBy}, but ship forwards to ${target.port} (${target.what}).`,
+    hint: `Make them agree: set the container's port (containerPort, probes) to ${opened[0]}, or server.port to ${target.port}${app?.source.file ? ` in ${app.source.file}` : ''}; or forward to it with --port LOCAL:${opened[0]}.`,
+  };
+}
