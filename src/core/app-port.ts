@@ -399,3 +399,15 @@ export function openedPortMismatch(
     hint: `Make them agree: set the container's port (containerPort, probes) to ${opened[0]}, or server.port to ${target.port}${app?.source.file ? ` in ${app.source.file}` : ''}; or forward to it with --port LOCAL:${opened[0]}.`,
   };
 }
+
+/**
+ * Said once when the user's manifest has no readiness probe on a container of an app with Actuator:
+ * the pod is Ready as soon as the JVM starts, before Spring listens.
+ */
+export function readinessAdvice(container: ContainerFacts, actuator: boolean, port: number): string | undefined {
+  if (!actuator || container.file === '<generated>' || container.probes.some((p) => p.kind === 'readiness')) return undefined;
+  return (
+    `${container.file}: container "${container.container}" has no readiness probe, so its pod is Ready before the app listens (the smoke check covers that here). ` +
+    `The app has Actuator: add readinessProbe: {httpGet: {path: /actuator/health/readiness, port: ${port}}} (ship init writes it).`
+  );
+}
