@@ -162,8 +162,13 @@ export function explainApply(f: { target: KubectlTarget; file: string; recreate:
   };
 }
 
-export function explainWait(f: { target: KubectlTarget; selector: string; timeoutSeconds: number; pods: string[]; failed?: { pod: string; container?: string } }): Explained {
-  const commands = [kubectl(f.target, ['wait', '--for=condition=Ready', 'pod', '-l', f.selector, `--timeout=${f.timeoutSeconds}s`]), kubectl(f.target, ['get', 'pods', '-l', f.selector])];
+export function explainWait(f: { target: KubectlTarget; objects: Array<{ kind: string; name: string }>; selector: string; timeoutSeconds: number; pods: string[]; failed?: { pod: string; container?: string } }): Explained {
+  const commands: string[] = [];
+  for (const o of f.objects) {
+    if (o.kind === 'Pod') commands.push(kubectl(f.target, ['wait', '--for=condition=Ready', `pod/${o.name}`, `--timeout=${f.timeoutSeconds}s`]));
+    else if (['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind)) commands.push(kubectl(f.target, ['rollout', 'status', `${o.kind.toLowerCase()}/${o.name}`, `--timeout=${f.timeoutSeconds}s`]));
+  }
+  commands.push(kubectl(f.target, ['get', 'pods', '-l', f.selector]));
   if (f.failed) {
     commands.push(kubectl(f.target, ['describe', 'pod', f.failed.pod]));
     commands.push(kubectl(f.target, ['logs', f.failed.pod, ...(f.failed.container ? ['-c', f.failed.container] : []), '--tail=50']));

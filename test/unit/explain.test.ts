@@ -61,9 +61,13 @@ describe('explain: the commands a person would type', () => {
       'kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 apply --server-side --field-manager=ship --force-conflicts -f /tmp/x.yaml',
     ]);
     expect(explainApply({ target, file: 'f', recreate: [{ kind: 'Pod', name: 'p' }] }).commands[0]).toContain('delete pod p --ignore-not-found');
-    const w = explainWait({ target, selector: 'app.kubernetes.io/name=a', timeoutSeconds: 300, pods: ['p'] });
-    expect(w.commands[0]).toBe('kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 wait --for=condition=Ready pod -l app.kubernetes.io/name=a --timeout=300s');
-    expect(explainWait({ target, selector: 's', timeoutSeconds: 1, pods: [], failed: { pod: 'p', container: 'c' } }).commands.slice(2)).toEqual([
+    const w = explainWait({ target, objects: [{ kind: 'Pod', name: 'p' }, { kind: 'Deployment', name: 'd' }, { kind: 'ConfigMap', name: 'c' }], selector: 'app.kubernetes.io/name=a', timeoutSeconds: 300, pods: ['p'] });
+    expect(w.commands).toEqual([
+      'kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 wait --for=condition=Ready pod/p --timeout=300s',
+      'kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 rollout status deployment/d --timeout=300s',
+      'kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 get pods -l app.kubernetes.io/name=a',
+    ]);
+    expect(explainWait({ target, objects: [], selector: 's', timeoutSeconds: 1, pods: [], failed: { pod: 'p', container: 'c' } }).commands.slice(1)).toEqual([
       'kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 describe pod p',
       'kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 logs p -c c --tail=50',
     ]);
