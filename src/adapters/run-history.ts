@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { cacheDirectory } from '../code-cache.js';
+import { cacheDirectory } from '../core/cache-dir.js';
 import { parseRecord, type RunRecord } from '../core/run-history.js';
 
 export interface RunHistory {

@@ -4,7 +4,16 @@
 
 import { analyzeBuildOutput } from '../core/build-tool.js';
 import { hostUnreachable, wrapperState } from '../adapters/wrapper-dist.js';
-import type { Check } from './doctor.js';
+
+/** The shape of a doctor check (commands/doctor.ts's Check). */
+export interface WrapperCheckResult {
+  id: string;
+  title: string;
+  ok: boolean;
+  required: boolean;
+  detail: string;
+  fix?: string;
+}
 
 export interface WrapperProbes {
   state: typeof wrapperState;
@@ -19,7 +28,7 @@ export async function wrapperCheck(
   facts: { hasPom: boolean; gradleOnPath: boolean },
   env: NodeJS.ProcessEnv,
   probes: WrapperProbes = real,
-): Promise<Check | undefined> {
+): Promise<WrapperCheckResult | undefined> {
   const command = project.buildCommand?.[0];
   if (command !== './gradlew' && command !== './mvnw') return undefined;
   const state = probes.state(project.dir, command, env);

@@ -22,8 +22,11 @@ import {
   type ManifestRewrite,
 } from '../core/explain.js';
 import type { LoaderChoice } from '../core/cluster-detect.js';
-import { GENERATED_FILE, findManifests, type RenderedManifest } from '../core/manifest.js';
-import { generateDockerfile, readJarInfo } from '../core/dockerfile.js';
+import type { RenderedManifest } from '../core/manifest/types.js';
+import { GENERATED_FILE } from '../core/manifest/pod.js';
+import { findManifests } from '../adapters/manifest-files.js';
+import { generateDockerfile } from '../core/dockerfile.js';
+import { readJarInfo } from '../adapters/jar.js';
 import { podSelector } from '../core/wait-plan.js';
 import type { Output } from './output.js';
 

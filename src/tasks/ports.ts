@@ -5,10 +5,10 @@
 import { ShipError } from '../errors.js';
 import { builtContainers, checkPorts, openedPortMismatch, readinessAdvice, resolveAppPort, type AppPort, type PortCheck } from '../core/app-port.js';
 import { startedPorts } from '../core/spring-log.js';
-import { POD_TEMPLATE_PATHS } from '../core/manifest.js';
+import { POD_TEMPLATE_PATHS } from '../core/manifest/kinds.js';
 import { readAppConfig } from '../adapters/app-config.js';
 import { planManifest } from './manifest.js';
-import type { Output } from '../pipeline/output.js';
+import type { Output } from '../core/model.js';
 
 export interface PortFacts {
   /** The app's port per container ship builds the image for (usually one). */

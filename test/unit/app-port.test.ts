@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtContainers, checkPorts, readProperties, readYamlDocuments, resolveAppPort, type ConfigFile, type ContainerFacts } from '../../src/core/app-port.js';
-import { POD_TEMPLATE_PATHS } from '../../src/core/manifest.js';
+import { POD_TEMPLATE_PATHS } from '../../src/core/manifest/kinds.js';
 
 const R = 'src/main/resources';
 const props = (name: string, text: string): ConfigFile => ({ path: `${R}/${name}`, text });
