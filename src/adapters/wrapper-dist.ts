@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { gradleWrapperDistribution, mavenWrapperDistribution, type WrapperDistribution } from '../core/build-tool.js';
 
 export interface WrapperState {
@@ -55,6 +55,11 @@ export function wrapperState(projectDir: string, command: string, env: NodeJS.Pr
     return { distribution: d, cachePath: dir, cached };
   }
   return undefined;
+}
+
+/** Whether an executable `cmd` is on PATH. */
+export function onPath(cmd: string, env: NodeJS.ProcessEnv): boolean {
+  return (env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, cmd)));
 }
 
 function listDirs(dir: string): string[] {

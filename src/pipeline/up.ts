@@ -21,6 +21,32 @@ import { runSteps, runCleanups, type RenderChoice } from './run.js';
 import { printSummary } from './summary.js';
 import { lockProject } from './project-lock.js';
 import type { RunContext } from './context.js';
+import { homedir } from 'node:os';
+import { PodFailureError } from '../core/wait-progress.js';
+import type { Explained } from '../core/explain.js';
+import { runHistory } from '../adapters/run-history.js';
+import { historyKey, recordOf } from '../core/run-history.js';
+import {
+  explainApplyStep,
+  explainBuild,
+  explainCheck,
+  explainForward,
+  explainImageStep,
+  explainLoad,
+  explainManifestStep,
+  explainSmoke,
+  explainTag,
+  explainWaitStep,
+  kubectlTarget,
+} from './explain.js';
+
+function homeDir(): string | undefined {
+  try {
+    return homedir();
+  } catch {
+    return undefined;
+  }
+}
 
 /** What a run put on the cluster: where, and when (ship dev follows its logs and deletes it). */
 export interface Deployed {
@@ -65,6 +91,10 @@ export function deploySteps(opts: { forward?: boolean } = {}): string[] {
 export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions = {}): Promise<RunResult> {
   return runSteps(ctx, deploySteps({ forward: !o.forward }), render, async (steps) => {
     const { runner } = ctx;
+    // --explain: after each step, the commands a person would have typed for it.
+    const say = async (make: () => Explained | Promise<Explained>) => {
+      if (ctx.explain) ctx.explain.say(await make());
+    };
     const checked = await steps.run('check', async (ui) => {
       const c = await checkStep(ctx, { runner, kube: ctx.kube, docker: ctx.docker, forwardOpen: Boolean(o.forward) });
       ui.title = `check · ${describeCheck(c)}`;
@@ -74,42 +104,64 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
     const { project, kube, docker, loaderChoice } = checked;
     ctx.kube = kube;
     ctx.docker = docker;
+    const target = (namespace: string) => kubectlTarget(kube, namespace, homeDir());
+    await say(() => explainCheck({ projectDir: project.dir, target: target(ctx.opts.namespace ?? kube.namespace) }));
 
     const tag = await steps.run('tag', async (ui) => {
       const t = await tagStep(ctx, { project, docker });
       ui.title = `tag · ${describeTag(t)}`;
       return t;
     });
+    await say(() => explainTag({ ref: tag.existing?.ref ?? tag.ref, reused: Boolean(tag.existing) }));
 
     const noBuild = buildSkip(project, tag.existing);
     let built: BuildResult | undefined;
     if (noBuild) steps.skip('build', noBuild);
     else built = await steps.run('build', (ui) => buildStep(ctx, { project, runner }, ui));
+    if (project.buildCommand) await say(() => explainBuild({ command: project.buildCommand!, skipped: noBuild ? 'Docker already has the image for these sources' : undefined }));
 
     let image = tag.existing;
     if (image) steps.skip('image', imageSkip(image));
     else image = await steps.run('image', (ui) => imageStep(ctx, { docker, project, tag, jar: built?.jar }, ui));
+    const built$ = image;
+    await say(() => explainImageStep({ projectDir: project.dir, ref: built$.ref, dockerfile: project.dockerfile, jar: built?.jar, port: ctx.opts.port.remote, skipped: tag.existing ? 'Docker already has the image for these sources' : undefined }));
 
     const { result: load, loader } = await steps.run('load', (ui) => loadStep(ctx, { choice: loaderChoice, image, deps: { docker, runner, env: ctx.env } }, ui));
+    await say(() => explainLoad({ choice: loaderChoice, ref: built$.ref, pushedRef: load.pushedRef }));
 
     const manifest = await steps.run('manifest', (ui) => manifestStep(ctx, { project, image, pushedRef: load.pushedRef }, ui));
+    await say(() => explainManifestStep({ projectDir: project.dir, manifests: ctx.opts.manifests, app: project.name, rendered: manifest }));
 
     const applied = await steps.run('apply', (ui) => applyStep(ctx, { kube, manifest }, ui));
+    await say(() => explainApplyStep({ target: target(applied.namespace), app: project.name, objects: applied.objects }));
     const deployed: Deployed = { kube, app: project.name, namespace: applied.namespace, objects: applied.objects, appliedAt: applied.at };
     o.onApplied?.(deployed);
 
-    const readyPods = await steps.run('wait', (ui) => waitStep(ctx, { cluster: kube, namespace: applied.namespace, manifest, app: project.name, image, loader }, ui));
+    const waitFacts = { target: target(applied.namespace), rendered: manifest, app: project.name, timeoutMs: ctx.opts.timeoutMs };
+    const readyPods = await steps.run('wait', (ui) => waitStep(ctx, { cluster: kube, namespace: applied.namespace, manifest, app: project.name, image, loader }, ui)).catch(async (e: unknown) => {
+      // A diagnosed failure: describe and logs are what a person would read next.
+      const d = e instanceof PodFailureError ? e.diagnosis : undefined;
+      if (d) await say(() => explainWaitStep({ ...waitFacts, pods: [], failed: { pod: d.pod, container: d.container } }));
+      throw e;
+    });
+    await say(() => explainWaitStep({ ...waitFacts, pods: readyPods }));
 
     let forward = o.forward;
     if (!forward) {
       forward = await steps.run('forward', (ui) => forwardStep(ctx, { kube, namespace: applied.namespace, manifest, app: project.name, pod: readyPods[0] }, ui));
       o.onForward?.(forward);
+      const opened = forward;
+      await say(() => explainForward({ target: target(applied.namespace), pod: opened.pod, local: opened.localPort, remote: opened.remotePort }));
     }
 
     const noSmoke = smokeSkip(ctx.opts);
     let smoke: SmokeResult | undefined;
     if (noSmoke) steps.skip('smoke', noSmoke);
-    else smoke = await steps.run('smoke', (ui) => smokeStep(ctx, { forward, appliedAt: applied.at }, ui));
+    else {
+      const via = forward;
+      smoke = await steps.run('smoke', (ui) => smokeStep(ctx, { forward: via, appliedAt: applied.at, app: { kube, namespace: applied.namespace, ports: checked.ports } }, ui));
+      await say(() => explainSmoke({ url: new URL(ctx.opts.smokePath || '/', via.url).toString() }));
+    }
 
     return { project, image, load, manifest, deployed, readyPods, forward, smoke };
   });
@@ -127,7 +179,12 @@ export async function up(ctx: RunContext, render: RenderChoice): Promise<RunResu
     // Built and deployed: another run may build this project now (the held forward needs no lock).
     await release();
     release = undefined;
-    printSummary(ctx, result);
+    // Each run against the app's last successful one (same project, context and namespace); this one is kept for the next.
+    const history = runHistory(ctx.env);
+    const key = historyKey({ projectDir: result.project.dir, app: result.project.name, context: result.deployed.kube.context, namespace: result.deployed.namespace });
+    printSummary(ctx, result, history.last(key));
+    const record = recordOf(ctx.timings, new Date());
+    if (record) history.save(key, record);
     if (ctx.opts.hold) {
       const { forward } = result;
       ctx.out.info(`Forwarding ${forward.url} → pod/${forward.pod}:${forward.remotePort}. Press Ctrl-C to stop.`);

@@ -7,8 +7,17 @@ import { builtContainers, checkPorts, openedPortMismatch, readinessAdvice, resol
 import { startedPorts } from '../core/spring-log.js';
 import { POD_TEMPLATE_PATHS } from '../core/manifest/kinds.js';
 import { readAppConfig } from '../adapters/app-config.js';
+import { findManifests } from '../adapters/manifest-files.js';
+import { listImages } from '../core/manifest/parse.js';
+import { imageNameFor } from '../core/tag.js';
+import { basename } from 'node:path';
 import { planManifest } from './manifest.js';
 import type { Output } from '../core/model.js';
+
+/** The image name the manifests use for the app (as the tag step picks it): what marks the built container. */
+export async function repositoryFor(project: { dir: string; name: string }, manifests: string[]): Promise<string> {
+  return imageNameFor({ manifestImages: listImages(await findManifests(project.dir, manifests)), rootProjectName: project.name, dirName: basename(project.dir) });
+}
 
 export interface PortFacts {
   /** The app's port per container ship builds the image for (usually one). */
