@@ -132,7 +132,8 @@ describe('--explain on the example', () => {
     await execa('docker', ['rmi', '-f', ref]);
     await execa('ctr', ['-a', SOCKET, '-n', 'k8s.io', 'images', 'rm', ref], { reject: false });
     // Redo it by hand: the printed lines, as they are, in one shell.
-    const replay = await execa('bash', ['-e', '-c', `${script}\nstatus=$?\nkill %1 2>/dev/null || true\nexit $status`], {
+    // The forward runs in the background (&) as printed; the trap stops it however the script ends.
+    const replay = await execa('bash', ['-c', `trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\nset -e\n${script}`], {
       env: { ...process.env, KUBECONFIG },
       reject: false,
       timeout: 600_000,
