@@ -55,7 +55,10 @@ describe('ports that disagree', () => {
     expect(result.error).toContain('Tomcat started on port 9090');
     const pod = JSON.parse((await kubectl(['get', 'pod', 'spring-pod', '-n', ns, '-o', 'json'])).stdout);
     const started = Date.parse(pod.status.containerStatuses[0].state.running.startedAt);
-    const failedAt = Date.parse(String(result.time));
+    const failed = r.events.find((e) => e.type === 'step' && e.status === 'fail')!;
+    expect(failed.step).toBe('smoke');
+    const failedAt = Date.parse(String(failed.time));
+    console.log(`wrong port: failed ${failedAt - started} ms after the container started\n${r.stderr}`);
     expect(failedAt - started).toBeLessThan(15_000);
   });
 });
