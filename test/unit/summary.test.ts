@@ -30,7 +30,7 @@ describe('the summary against the last run', () => {
   it('--json carries the change per step and when the last run was', () => {
     const out = memoryOutput(true);
     printSummary({ out, timings }, facts, previous);
-    const e = out.events.find((x) => x.type === 'summary') as { steps: Array<{ step: string; deltaMs?: number; previousMs?: number }>; previousRunAt: string };
+    const e = out.events.find((x) => x.type === 'summary') as unknown as { steps: Array<{ step: string; deltaMs?: number; previousMs?: number }>; previousRunAt: string };
     expect(e.previousRunAt).toBe('2026-11-30T05:01:02.000Z');
     expect(e.steps.map((s) => s.deltaMs)).toEqual([20, 2100, undefined, -400]);
     expect(e.steps[1].previousMs).toBe(9700);
