@@ -285,7 +285,10 @@ export function checkPorts(app: AppPort, container: ContainerFacts, forwardRemot
   const message = app.certain
     ? `The app listens on ${app.port}, set by ${setBy}, but in ${container.file} ${list}.`
     : `The app probably listens on ${app.port} (${setBy}; ${app.doubt}), but in ${container.file} ${list}.`;
-  const hint = `Make them agree: set containerPort${container.probes.length ? ' and the probe ports' : ''} of container "${container.container}" to ${app.port}, or server.port to ${declared ?? target}${forwardRemote !== undefined ? `, or forward to it with --port LOCAL:${app.port}` : ''}.`;
+  const hint =
+    container.file === '<generated>'
+      ? `ship generated the Pod with containerPort ${declared ?? target}: give it the app's port with --port ${declared ?? target}:${app.port}, or set server.port to ${declared ?? target}.`
+      : `Make them agree: set containerPort${container.probes.length ? ' and the probe ports' : ''} of container "${container.container}" to ${app.port}, or server.port to ${declared ?? target}${forwardRemote !== undefined ? `, or forward to it with --port LOCAL:${app.port}` : ''}.`;
   return { app, mismatches, error, message, hint };
 }
 

@@ -111,6 +111,11 @@ describe('checkPorts', () => {
     expect(r.message).toMatch(/^The app probably listens on 9090/);
   });
 
+  it('a generated Pod: the way out is --port LOCAL:APP', () => {
+    const c = container({ file: '<generated>' });
+    expect(checkPorts(resolveAppPort(files, c), c).hint).toBe('ship generated the Pod with containerPort 8080: give it the app\'s port with --port 8080:9090, or set server.port to 8080.');
+  });
+
   it('agreeing ports: nothing to say', () => {
     const c = container({ containerPorts: [{ port: 9090 }] });
     expect(checkPorts(resolveAppPort(files, c), c)).toMatchObject({ error: false, mismatches: [] });
