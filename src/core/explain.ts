@@ -195,7 +195,7 @@ export function explainForward(f: { target: KubectlTarget; pod: string; local: n
 export function explainSmoke(f: { url: string }): Explained {
   return {
     step: 'smoke',
-    commands: [shellLine(['curl', '-sS', '--retry', '30', '--retry-delay', '1', '--retry-connrefused', '-o', '/dev/null', '-w', '%{http_code}\\n', f.url])],
+    commands: [shellLine(['curl', '-sS', '--retry', '30', '--retry-delay', '1', '--retry-all-errors', '-o', '/dev/null', '-w', '%{http_code}\\n', f.url])],
     notes: ['The first answer below 500 counts.'],
   };
 }

@@ -72,7 +72,7 @@ describe('explain: the commands a person would type', () => {
       'kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 logs p -c c --tail=50',
     ]);
     expect(explainForward({ target, pod: 'p', local: 8080, remote: 8080 }).commands).toEqual(['kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 port-forward pod/p 8080:8080 &']);
-    expect(explainSmoke({ url: 'http://localhost:8080/' }).commands[0]).toBe("curl -sS --retry 30 --retry-delay 1 --retry-connrefused -o /dev/null -w '%{http_code}\\n' http://localhost:8080/");
+    expect(explainSmoke({ url: 'http://localhost:8080/' }).commands[0]).toBe("curl -sS --retry 30 --retry-delay 1 --retry-all-errors -o /dev/null -w '%{http_code}\\n' http://localhost:8080/");
   });
 
   it('lineDiff', () => {
