@@ -162,11 +162,30 @@ export function explainApply(f: { target: KubectlTarget; file: string; recreate:
   };
 }
 
-export function explainWait(f: { target: KubectlTarget; objects: Array<{ kind: string; name: string }>; selector: string; timeoutSeconds: number; pods: string[]; failed?: { pod: string; container?: string } }): Explained {
+/** Spring Boot's web servers say when they listen (spring-log.ts reads the same lines). */
+const STARTED_LINE = '(Tomcat|Jetty|Netty|Undertow) started on port';
+
+export function explainWait(f: {
+  target: KubectlTarget;
+  objects: Array<{ kind: string; name: string; /** Its built container has no readiness probe: Ready comes before the app listens. */ noReadinessProbe?: string }>;
+  selector: string;
+  timeoutSeconds: number;
+  pods: string[];
+  failed?: { pod: string; container?: string };
+}): Explained {
   const commands: string[] = [];
+  const notes: string[] = [];
   for (const o of f.objects) {
-    if (o.kind === 'Pod') commands.push(kubectl(f.target, ['wait', '--for=condition=Ready', `pod/${o.name}`, `--timeout=${f.timeoutSeconds}s`]));
-    else if (['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind)) commands.push(kubectl(f.target, ['rollout', 'status', `${o.kind.toLowerCase()}/${o.name}`, `--timeout=${f.timeoutSeconds}s`]));
+    const ref = `${o.kind.toLowerCase()}/${o.name}`;
+    if (o.kind === 'Pod') commands.push(kubectl(f.target, ['wait', '--for=condition=Ready', ref, `--timeout=${f.timeoutSeconds}s`]));
+    else if (['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind)) commands.push(kubectl(f.target, ['rollout', 'status', ref, `--timeout=${f.timeoutSeconds}s`]));
+    else continue;
+    if (o.noReadinessProbe && !f.failed) {
+      // kubectl port-forward gives up at the first refused connection: wait for the web server first.
+      const logs = kubectl(f.target, ['logs', ref, '-c', o.noReadinessProbe]);
+      commands.push(`timeout ${f.timeoutSeconds} sh -c ${shq(`until ${logs} | grep -Eq '${STARTED_LINE}'; do sleep 1; done`)}`);
+      notes.push(`${ref} has no readiness probe, so it is Ready before the app listens, and kubectl port-forward gives up at the first refused connection: wait for the web server's "started on port" line first (ship's smoke check retries instead).`);
+    }
   }
   commands.push(kubectl(f.target, ['get', 'pods', '-l', f.selector]));
   if (f.failed) {
@@ -177,6 +196,7 @@ export function explainWait(f: { target: KubectlTarget; objects: Array<{ kind: s
     step: 'wait',
     commands,
     notes: [
+      ...notes,
       f.failed
         ? 'ship stopped waiting as soon as the failure was certain; describe and logs show what it read.'
         : `Ready: ${f.pods.join(', ') || 'nothing to wait for'}. ship watches instead of polling, and stops at once when a failure is certain (describe / logs say why).`,

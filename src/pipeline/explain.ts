@@ -28,6 +28,8 @@ import { findManifests } from '../adapters/manifest-files.js';
 import { generateDockerfile } from '../core/dockerfile.js';
 import { readJarInfo } from '../adapters/jar.js';
 import { podSelector } from '../core/wait-plan.js';
+import { builtContainers } from '../core/app-port.js';
+import { POD_TEMPLATE_PATHS } from '../core/manifest/kinds.js';
 import type { Output } from './output.js';
 
 export interface ExplainSink {
@@ -109,12 +111,20 @@ export function explainApplyStep(f: { target: KubectlTarget; app: string; object
 export function explainWaitStep(f: { target: KubectlTarget; rendered: RenderedManifest; app: string; timeoutMs: number; pods: string[]; failed?: { pod: string; container?: string } }): Explained {
   return explainWait({
     target: f.target,
-    objects: f.rendered.objects.filter((o) => f.rendered.rewritten.some((r) => r.kind === o.kind && r.name === o.name)),
+    objects: f.rendered.objects
+      .filter((o) => f.rendered.rewritten.some((r) => r.kind === o.kind && r.name === o.name))
+      .map((o) => ({ kind: o.kind, name: o.name, noReadinessProbe: withoutReadinessProbe(o, f.rendered.rewritten) })),
     selector: podSelector(f.rendered.objects, f.app),
     timeoutSeconds: Math.ceil(f.timeoutMs / 1000),
     pods: f.pods,
     failed: f.failed,
   });
+}
+
+/** The built container of an object when it has no readiness probe. */
+function withoutReadinessProbe(o: RenderedManifest['objects'][number], rewritten: RenderedManifest['rewritten']): string | undefined {
+  const c = builtContainers([o], rewritten, POD_TEMPLATE_PATHS)[0];
+  return c && !c.probes.some((p) => p.kind === 'readiness') ? c.container : undefined;
 }
 
 export function explainLoadStep(f: { choice: LoaderChoice; ref: string; pushedRef?: string }): Explained {

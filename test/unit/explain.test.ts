@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   explainApply,
   explainBuild,
@@ -77,5 +80,24 @@ describe('explain: the commands a person would type', () => {
 
   it('lineDiff', () => {
     expect(lineDiff('a\nb\nc\n', 'a\nx\nc\n')).toEqual(['  a', '- b', '+ x', '  c']);
+  });
+});
+
+describe('explain: a pod without a readiness probe', () => {
+  it('waits for the web server\'s "started on port" line before the port-forward, and the wait command runs in a shell', () => {
+    const w = explainWait({ target, objects: [{ kind: 'Pod', name: 'spring-pod', noReadinessProbe: 'spring-container' }], selector: 's', timeoutSeconds: 300, pods: ['spring-pod'] });
+    expect(w.commands[1]).toBe(
+      "timeout 300 sh -c 'until kubectl --kubeconfig /var/lib/ship-cluster/kubeconfig --context ship-local -n explain-1 logs pod/spring-pod -c spring-container | grep -Eq '\\''(Tomcat|Jetty|Netty|Undertow) started on port'\\''; do sleep 1; done'",
+    );
+    expect(w.notes[0]).toContain('no readiness probe');
+    // The quoting holds: with a kubectl on PATH that prints a started line, the loop ends at once.
+    const bin = mkdtempSync(join(tmpdir(), 'ship-explain-'));
+    try {
+      writeFileSync(join(bin, 'kubectl'), "#!/bin/sh\necho 'o.s.b.w.embedded.tomcat.TomcatWebServer  : Tomcat started on port 8080 (http)'\n", { mode: 0o755 });
+      const out = execFileSync('bash', ['-c', `${w.commands[1].replace('timeout 300', 'timeout 5')} && echo ok`], { env: { PATH: `${bin}:${process.env.PATH}` } }).toString();
+      expect(out.trim()).toBe('ok');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
