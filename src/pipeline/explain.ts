@@ -28,7 +28,7 @@ import { findManifests } from '../adapters/manifest-files.js';
 import { generateDockerfile } from '../core/dockerfile.js';
 import { readJarInfo } from '../adapters/jar.js';
 import { podSelector } from '../core/wait-plan.js';
-import { builtContainers } from '../core/app-port.js';
+import { builtContainers } from '../core/built-containers.js';
 import { POD_TEMPLATE_PATHS } from '../core/manifest/kinds.js';
 import type { Output } from './output.js';
 

@@ -3,7 +3,8 @@
 // check is refused (the app's log says which port its web server opened).
 
 import { ShipError } from '../errors.js';
-import { builtContainers, checkPorts, openedPortMismatch, readinessAdvice, resolveAppPort, type AppPort, type PortCheck } from '../core/app-port.js';
+import { checkPorts, openedPortMismatch, readinessAdvice, resolveAppPort, type AppPort, type PortCheck } from '../core/app-port.js';
+import { builtContainers } from '../core/built-containers.js';
 import { startedPorts } from '../core/spring-log.js';
 import { POD_TEMPLATE_PATHS } from '../core/manifest/kinds.js';
 import { readAppConfig } from '../adapters/app-config.js';

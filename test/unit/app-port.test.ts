@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { builtContainers, checkPorts, readProperties, readYamlDocuments, resolveAppPort, type ConfigFile, type ContainerFacts } from '../../src/core/app-port.js';
+import { checkPorts, readProperties, readYamlDocuments, resolveAppPort, type ConfigFile, type ContainerFacts } from '../../src/core/app-port.js';
+import { builtContainers } from '../../src/core/built-containers.js';
 import { POD_TEMPLATE_PATHS } from '../../src/core/manifest/kinds.js';
 
 const R = 'src/main/resources';
