@@ -83,7 +83,9 @@ export async function explainManifestStep(f: { projectDir: string; manifests: st
   const label = sources.length ? sources.map((s) => relative(f.projectDir, s.file) || s.file).join(', ') : `${GENERATED_FILE} (no manifest in the project: ship generated this Pod)`;
   const policies = policiesBefore(sources.map((s) => s.text));
   const rewrites: ManifestRewrite[] = f.rendered.rewritten.map((r) => ({ file: r.file, container: r.container, from: r.from, to: r.to, policyBefore: policies.get(`${r.name}/${r.container}`) }));
-  return explainManifest({ sources: [{ file: label, before, after: f.rendered.yaml }], rewrites, outFile: manifestOutFile(f.app), rendered: f.rendered.yaml });
+  // The applied YAML opens with a document marker the source may not have: not a change worth showing.
+  const after = before.startsWith('---') ? f.rendered.yaml : f.rendered.yaml.replace(/^---\n/, '');
+  return explainManifest({ sources: [{ file: label, before, after }], rewrites, outFile: manifestOutFile(f.app), rendered: f.rendered.yaml });
 }
 
 /** imagePullPolicy as written, by "object/container" (a rough read of the YAML is enough for the note). */
