@@ -80,7 +80,8 @@ function deployFlags(cmd: Command): Command {
     .option('--smoke-path <path>', 'path of the HTTP smoke check through the forward', '/')
     .option('--no-smoke', 'skip the HTTP smoke check')
     .option('--detach', 'exit after the smoke check instead of keeping the forward open (default in CI)')
-    .option('--ci', 'CI mode: plain output, exit after the smoke check (default when CI=true)');
+    .option('--ci', 'CI mode: plain output, exit after the smoke check (default when CI=true)')
+    .option('--explain', 'after each step, print the commands a person would have typed for it (docker, kubectl, curl…)');
 }
 
 /** Which flags the user typed (they override ship.yaml); commander's defaults do not. */

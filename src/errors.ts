@@ -22,6 +22,7 @@ export const ExitCode = {
   doctor: 16, // `ship doctor` found something ship needs missing
   registry: 17, // push to a registry failed (auth, unreachable)
   busy: 18, // another ship run holds this project (ship dev, or a run that did not finish in time)
+  ports: 19, // the app's port (server.port, SERVER_PORT) and the manifest's or the forward's port disagree
   interrupted: 130, // Ctrl-C
 } as const;
 

@@ -5,12 +5,14 @@ import type { RawFlags } from '../core/options.js';
 import { effectiveOptions } from './options.js';
 import { createOutput } from '../pipeline/output.js';
 import { newContext } from '../pipeline/new-context.js';
+import { explainSink } from '../pipeline/explain.js';
 import { dev } from '../pipeline/dev.js';
 
 export async function runDevCommand(dir: string, flags: RawFlags & { cleanup?: boolean; debounce?: string }, io: CommandIo, typed?: (key: keyof RawFlags) => boolean): Promise<number> {
   const opts = { ...(await effectiveOptions(dir, flags, io, typed)), hold: false };
   const out = createOutput({ json: opts.json, stdout: io.stdout, stderr: io.stderr });
   const ctx = newContext(opts, out, io);
+  if (opts.explain) ctx.explain = explainSink(out);
   const { followAppLogs } = await import('./logs.js');
   const { deleteApp } = await import('./delete.js');
   await dev(ctx, { interactive: false }, {

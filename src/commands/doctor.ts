@@ -29,6 +29,7 @@ import { kindFlavor } from '../adapters/loaders/kind.js';
 import { k3dFlavor } from '../adapters/loaders/k3d.js';
 import { hostTarget } from '../adapters/loaders/containerd.js';
 import { minikubeRuntime } from '../adapters/loaders/minikube.js';
+import { wrapperCheck } from './doctor-wrapper.js';
 
 export interface Check {
   /** Short name: docker, kubeconfig, cluster, loader, jdk, build-tool, port. */
@@ -60,6 +61,8 @@ export interface DoctorProbes {
   /** Absolute path of a command on PATH, or undefined. */
   which(cmd: string): string | undefined;
   portFree(port: number): Promise<boolean>;
+  /** The build tool's download (a Gradle/Maven wrapper's distribution); undefined when the build needs none. */
+  wrapper?(project: ProjectInfo): Promise<Check | undefined>;
 }
 
 export interface DoctorOptions {
@@ -192,6 +195,12 @@ export async function runChecks(p: DoctorProbes, o: DoctorOptions): Promise<Chec
     }
   }
 
+  // The wrapper's distribution: downloaded already, or its host answers.
+  if (project && p.wrapper) {
+    const c = await p.wrapper(project).catch(() => undefined);
+    if (c) checks.push(c);
+  }
+
   // The local port
   if (o.port === 0) {
     checks.push({ id: 'port', title: 'Local port', ok: true, required: true, detail: 'any free port (--port 0)' });
@@ -304,6 +313,7 @@ export function realProbes(o: { projectDir: string; flags: RawFlags; env: NodeJS
     project: () => detectProject(o.projectDir, fileView(o.projectDir), { builder: o.flags.builder as ProjectInfo['builder'] | undefined, skipTests: false, dockerfile: o.flags.dockerfile }),
     javaVersion: () => runner.run('java', ['-version'], { cwd: o.projectDir, env: o.env, keepLines: 10 }),
     which: (cmd) => whichIn(cmd, o.env),
+    wrapper: (project) => wrapperCheck(project, { hasPom: fileView(project.dir).exists('pom.xml'), gradleOnPath: whichIn('gradle', o.env) !== undefined }, o.env),
     // The forward's own check: the port is free when ship could listen there.
     portFree: (port) => assertPortFree(port).then(
       () => true,

@@ -6,12 +6,15 @@ import { effectiveOptions } from './options.js';
 import { createOutput } from '../pipeline/output.js';
 import { newContext } from '../pipeline/new-context.js';
 import { up } from '../pipeline/up.js';
+import { explainSink } from '../pipeline/explain.js';
 
 export async function runUpCommand(dir: string, flags: RawFlags, io: CommandIo, typed?: (key: keyof RawFlags) => boolean): Promise<number> {
   const opts = await effectiveOptions(dir, flags, io, typed);
   const out = createOutput({ json: opts.json, stdout: io.stdout, stderr: io.stderr });
   const ctx = newContext(opts, out, io);
-  const result = await up(ctx, { interactive: io.isTTY && !opts.ci && !opts.json });
+  if (opts.explain) ctx.explain = explainSink(out);
+  // --explain prints between the steps: plain line output, not the list redrawn in place.
+  const result = await up(ctx, { interactive: io.isTTY && !opts.ci && !opts.json && !opts.explain });
   // ship's own CPU time (children excluded): what the benchmark reports as ship's overhead.
   const cpu = process.cpuUsage();
   out.event({ type: 'result', ok: true, exitCode: 0, url: result.forward.url, status: result.smoke?.status, selfCpuMs: (cpu.user + cpu.system) / 1000 });

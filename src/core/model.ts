@@ -44,6 +44,8 @@ export interface ShipOptions {
   json: boolean;
   /** --replicas N */
   replicas?: number;
+  /** --explain: after each step, the commands a person would have typed for it. */
+  explain?: boolean;
 }
 
 export interface ProjectInfo {

@@ -26,6 +26,7 @@ export interface RawFlags {
   json?: boolean;
   detach?: boolean;
   replicas?: string;
+  explain?: boolean;
 }
 
 /** "90s", "5m", "1h", "1500ms", or a bare number of seconds. */
@@ -86,5 +87,6 @@ export function toOptions(dir: string | undefined, flags: RawFlags, io: { cwd: s
     ci,
     json: flags.json ?? false,
     replicas,
+    explain: flags.explain ?? false,
   };
 }

@@ -16,8 +16,8 @@ import { STAY_UP_MS, waitTimeoutHint } from './wait-timeout.js';
 export const NO_PROBE_SETTLE_MS = STAY_UP_MS;
 /** A pod's events are read at most this often, unless a failure forces a fresh read. */
 export const EVENTS_MIN_INTERVAL_MS = 1_500;
-/** How many log lines a diagnosis reads. */
-export const LOG_TAIL = 40;
+/** How many log lines a diagnosis reads: enough for a Spring Boot stack trace's deepest "Caused by:" (the details show the last 25). */
+export const LOG_TAIL = 200;
 
 /** A failure the wait diagnosed; carries the diagnosis for --json output and `ship why`. */
 export class PodFailureError extends ShipError {

@@ -7,6 +7,7 @@ import type { Kube } from '../adapters/kube/client.js';
 import type { DockerApi } from '../adapters/docker/api.js';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { StepEnv } from '../tasks/types.js';
+import type { ExplainSink } from './explain.js';
 
 export interface RunContext extends StepEnv {
   /** The cluster connection, opened by the check step (or handed in); kept across ship dev's runs. */
@@ -17,4 +18,6 @@ export interface RunContext extends StepEnv {
   runner: ProcessRunner;
   /** The current run's steps, as they ended (each run of steps starts a new list). */
   timings: StepTiming[];
+  /** --explain: where each step's commands go (the composition says them after each step). */
+  explain?: ExplainSink;
 }

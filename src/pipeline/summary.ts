@@ -3,6 +3,7 @@
 import type { ForwardInfo, SmokeResult, StepTiming } from '../core/model.js';
 import type { Output } from './output.js';
 import { formatDuration } from './run.js';
+import { formatDelta, stepDeltas, type RunRecord } from '../core/run-history.js';
 
 /** What the summary shows of a run's result. */
 export interface SummaryFacts {
@@ -13,10 +14,12 @@ export interface SummaryFacts {
   smoke?: SmokeResult;
 }
 
-export function summaryLines(timings: StepTiming[], r: SummaryFacts): string[] {
-  const lines = ['', 'step      status    time'];
-  for (const t of timings) {
-    lines.push(`${t.step.padEnd(9)} ${t.status.padEnd(9)} ${t.status === 'skipped' ? '-' : formatDuration(t.durationMs)}`);
+/** The table; with `previous` (the app's last successful run) each step shows its change, e.g. `11.8 s (+2.1 s)`. */
+export function summaryLines(timings: StepTiming[], r: SummaryFacts, previous?: RunRecord): string[] {
+  const lines = ['', `step      status    time${previous ? `      (change since the last run, ${previous.at.slice(0, 16).replace('T', ' ')} UTC)` : ''}`];
+  for (const t of stepDeltas(timings, previous)) {
+    const time = t.status === 'skipped' ? '-' : formatDuration(t.durationMs);
+    lines.push(`${t.step.padEnd(9)} ${t.status.padEnd(9)} ${t.deltaMs === undefined ? time : `${time.padEnd(9)} ${formatDelta(t.deltaMs)}`}`.trimEnd());
   }
   const total = timings.reduce((sum, t) => sum + t.durationMs, 0);
   lines.push(`${'total'.padEnd(19)} ${formatDuration(total)}`, '');
@@ -30,11 +33,13 @@ export function summaryLines(timings: StepTiming[], r: SummaryFacts): string[] {
   return lines;
 }
 
-export function printSummary(ctx: { out: Output; timings: StepTiming[] }, r: SummaryFacts): void {
-  for (const l of summaryLines(ctx.timings, r)) ctx.out.info(l);
+export function printSummary(ctx: { out: Output; timings: StepTiming[] }, r: SummaryFacts, previous?: RunRecord): void {
+  for (const l of summaryLines(ctx.timings, r, previous)) ctx.out.info(l);
+  const deltas = stepDeltas(ctx.timings, previous);
   ctx.out.event({
     type: 'summary',
-    steps: ctx.timings,
+    steps: ctx.timings.map((t, i) => (deltas[i].deltaMs === undefined ? t : { ...t, deltaMs: deltas[i].deltaMs, previousMs: deltas[i].previousMs })),
+    ...(previous ? { previousRunAt: previous.at } : {}),
     image: r.image?.ref,
     pods: r.readyPods,
     url: r.forward?.url,

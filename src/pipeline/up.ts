@@ -4,6 +4,7 @@
 
 import type { RenderedManifest } from '../core/manifest/types.js';
 import type { BuildResult, ForwardInfo, ImageResult, ProjectInfo, SmokeResult } from '../core/model.js';
+import type { StepUi } from '../tasks/types.js';
 import type { Kube } from '../adapters/kube/client.js';
 import type { LoadResult } from '../adapters/loaders/index.js';
 import type { AppliedObject } from '../adapters/kube/apply.js';
@@ -21,6 +22,32 @@ import { runSteps, runCleanups, type RenderChoice } from './run.js';
 import { printSummary } from './summary.js';
 import { lockProject } from './project-lock.js';
 import type { RunContext } from './context.js';
+import { homedir } from 'node:os';
+import { PodFailureError } from '../core/wait-progress.js';
+import type { Explained } from '../core/explain.js';
+import { runHistory } from '../adapters/run-history.js';
+import { historyKey, recordOf } from '../core/run-history.js';
+import {
+  explainApplyStep,
+  explainBuild,
+  explainCheck,
+  explainForward,
+  explainImageStep,
+  explainLoad,
+  explainManifestStep,
+  explainSmoke,
+  explainTag,
+  explainWaitStep,
+  kubectlTarget,
+} from './explain.js';
+
+function homeDir(): string | undefined {
+  try {
+    return homedir();
+  } catch {
+    return undefined;
+  }
+}
 
 /** What a run put on the cluster: where, and when (ship dev follows its logs and deletes it). */
 export interface Deployed {
@@ -65,51 +92,96 @@ export function deploySteps(opts: { forward?: boolean } = {}): string[] {
 export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions = {}): Promise<RunResult> {
   return runSteps(ctx, deploySteps({ forward: !o.forward }), render, async (steps) => {
     const { runner } = ctx;
+    // --explain: each step's commands, said inside the step (so they print before its ✔ line).
+    const say = async (make: () => Explained | Promise<Explained>) => {
+      if (!ctx.explain) return;
+      // Explaining never fails a step.
+      try {
+        ctx.explain.say(await make());
+      } catch (e) {
+        ctx.out.warn(`--explain: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    const run = <T>(name: string, body: (ui: StepUi) => Promise<T>, explain: (made: T) => Explained | Promise<Explained>) =>
+      steps.run(name, async (ui) => {
+        const made = await body(ui);
+        await say(() => explain(made));
+        return made;
+      });
     const checked = await steps.run('check', async (ui) => {
       const c = await checkStep(ctx, { runner, kube: ctx.kube, docker: ctx.docker, forwardOpen: Boolean(o.forward) });
       ui.title = `check · ${describeCheck(c)}`;
+      await say(() => explainCheck({ projectDir: c.project.dir, target: kubectlTarget(c.kube, ctx.opts.namespace ?? c.kube.namespace, homeDir()) }));
       return c;
     });
     // The clients are the run's shared part: kept for the next run (ship dev) and the commands.
     const { project, kube, docker, loaderChoice } = checked;
     ctx.kube = kube;
     ctx.docker = docker;
+    const target = (namespace: string) => kubectlTarget(kube, namespace, homeDir());
+    const reused = 'Docker already has the image for these sources';
 
-    const tag = await steps.run('tag', async (ui) => {
-      const t = await tagStep(ctx, { project, docker });
-      ui.title = `tag · ${describeTag(t)}`;
-      return t;
-    });
+    const tag = await run(
+      'tag',
+      async (ui) => {
+        const t = await tagStep(ctx, { project, docker });
+        ui.title = `tag · ${describeTag(t)}`;
+        return t;
+      },
+      (t) => explainTag({ ref: t.existing?.ref ?? t.ref, reused: Boolean(t.existing) }),
+    );
 
     const noBuild = buildSkip(project, tag.existing);
     let built: BuildResult | undefined;
-    if (noBuild) steps.skip('build', noBuild);
-    else built = await steps.run('build', (ui) => buildStep(ctx, { project, runner }, ui));
+    const buildCommand = project.buildCommand;
+    if (noBuild) {
+      steps.skip('build', noBuild);
+      if (buildCommand) await say(() => explainBuild({ command: buildCommand, skipped: reused }));
+    } else built = await run('build', (ui) => buildStep(ctx, { project, runner }, ui), () => explainBuild({ command: buildCommand!, skipped: undefined }));
 
+    const imageCommands = (i: ImageResult) => explainImageStep({ projectDir: project.dir, ref: i.ref, dockerfile: project.dockerfile, jar: built?.jar, port: ctx.opts.port.remote, skipped: tag.existing ? reused : undefined });
     let image = tag.existing;
-    if (image) steps.skip('image', imageSkip(image));
-    else image = await steps.run('image', (ui) => imageStep(ctx, { docker, project, tag, jar: built?.jar }, ui));
+    if (image) {
+      steps.skip('image', imageSkip(image));
+      const existing = image;
+      await say(() => imageCommands(existing));
+    } else image = await run('image', (ui) => imageStep(ctx, { docker, project, tag, jar: built?.jar }, ui), imageCommands);
+    const ref = image.ref;
 
-    const { result: load, loader } = await steps.run('load', (ui) => loadStep(ctx, { choice: loaderChoice, image, deps: { docker, runner, env: ctx.env } }, ui));
+    const { result: load, loader } = await run('load', (ui) => loadStep(ctx, { choice: loaderChoice, image, deps: { docker, runner, env: ctx.env } }, ui), (l) => explainLoad({ choice: loaderChoice, ref, pushedRef: l.result.pushedRef }));
 
-    const manifest = await steps.run('manifest', (ui) => manifestStep(ctx, { project, image, pushedRef: load.pushedRef }, ui));
+    const manifest = await run('manifest', (ui) => manifestStep(ctx, { project, image, pushedRef: load.pushedRef }, ui), (m) => explainManifestStep({ projectDir: project.dir, manifests: ctx.opts.manifests, app: project.name, rendered: m }));
 
-    const applied = await steps.run('apply', (ui) => applyStep(ctx, { kube, manifest }, ui));
+    const applied = await run('apply', (ui) => applyStep(ctx, { kube, manifest }, ui), (a) => explainApplyStep({ target: target(a.namespace), app: project.name, objects: a.objects }));
     const deployed: Deployed = { kube, app: project.name, namespace: applied.namespace, objects: applied.objects, appliedAt: applied.at };
     o.onApplied?.(deployed);
 
-    const readyPods = await steps.run('wait', (ui) => waitStep(ctx, { cluster: kube, namespace: applied.namespace, manifest, app: project.name, image, loader }, ui));
+    const waitFacts = { target: target(applied.namespace), rendered: manifest, app: project.name, timeoutMs: ctx.opts.timeoutMs };
+    const readyPods = await run(
+      'wait',
+      (ui) =>
+        waitStep(ctx, { cluster: kube, namespace: applied.namespace, manifest, app: project.name, image, loader }, ui).catch(async (e: unknown) => {
+          // A diagnosed failure: describe and logs are what a person would read next.
+          const d = e instanceof PodFailureError ? e.diagnosis : undefined;
+          if (d) await say(() => explainWaitStep({ ...waitFacts, pods: [], failed: { pod: d.pod, container: d.container } }));
+          throw e;
+        }),
+      (pods) => explainWaitStep({ ...waitFacts, pods }),
+    );
 
     let forward = o.forward;
     if (!forward) {
-      forward = await steps.run('forward', (ui) => forwardStep(ctx, { kube, namespace: applied.namespace, manifest, app: project.name, pod: readyPods[0] }, ui));
+      forward = await run('forward', (ui) => forwardStep(ctx, { kube, namespace: applied.namespace, manifest, app: project.name, pod: readyPods[0] }, ui), (f) => explainForward({ target: target(applied.namespace), pod: f.pod, local: f.localPort, remote: f.remotePort }));
       o.onForward?.(forward);
     }
 
     const noSmoke = smokeSkip(ctx.opts);
     let smoke: SmokeResult | undefined;
     if (noSmoke) steps.skip('smoke', noSmoke);
-    else smoke = await steps.run('smoke', (ui) => smokeStep(ctx, { forward, appliedAt: applied.at }, ui));
+    else {
+      const via = forward;
+      smoke = await run('smoke', (ui) => smokeStep(ctx, { forward: via, appliedAt: applied.at, app: { kube, namespace: applied.namespace, ports: checked.ports } }, ui), () => explainSmoke({ url: new URL(ctx.opts.smokePath || '/', via.url).toString() }));
+    }
 
     return { project, image, load, manifest, deployed, readyPods, forward, smoke };
   });
@@ -127,7 +199,12 @@ export async function up(ctx: RunContext, render: RenderChoice): Promise<RunResu
     // Built and deployed: another run may build this project now (the held forward needs no lock).
     await release();
     release = undefined;
-    printSummary(ctx, result);
+    // Each run against the app's last successful one (same project, context and namespace); this one is kept for the next.
+    const history = runHistory(ctx.env);
+    const key = historyKey({ projectDir: result.project.dir, app: result.project.name, context: result.deployed.kube.context, namespace: result.deployed.namespace });
+    printSummary(ctx, result, history.last(key));
+    const record = recordOf(ctx.timings, new Date());
+    if (record) history.save(key, record);
     if (ctx.opts.hold) {
       const { forward } = result;
       ctx.out.info(`Forwarding ${forward.url} → pod/${forward.pod}:${forward.remotePort}. Press Ctrl-C to stop.`);

@@ -5,6 +5,8 @@ import { relative } from 'node:path';
 import { fileView } from '../adapters/fs-view.js';
 import { jarProblem } from '../adapters/jar.js';
 import { chooseJar } from '../core/project.js';
+import { analyzeBuildOutput } from '../core/build-tool.js';
+import { onPath, wrapperState } from '../adapters/wrapper-dist.js';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { BuildResult, ImageResult, ProjectInfo } from '../core/model.js';
 import type { StepEnv, StepLine } from './types.js';
@@ -30,7 +32,7 @@ export async function runBuild(
   const [cmd, args] = project.buildCommand!;
   const started = Date.now();
   const shown = [cmd, ...args].join(' ');
-  const result = await runner.run(cmd, args, { cwd: project.dir, env: opts.env, signal: opts.signal, onLine: opts.onLine, keepLines: 40 });
+  const result = await runner.run(cmd, args, { cwd: project.dir, env: opts.env, signal: opts.signal, onLine: opts.onLine, keepLines: 200 });
   if (result.startError) {
     const tool = cmd.startsWith('./') ? cmd : `${cmd} (not on PATH)`;
     throw new ShipError('build', `Could not start ${tool}: ${result.startError.message}`, {
@@ -38,6 +40,14 @@ export async function runBuild(
     });
   }
   if (result.exitCode !== 0) {
+    // A wrapper that cannot download its Gradle/Maven, a repository out of reach: one line, the way out.
+    const tool = analyzeBuildOutput(result.tail, {
+      command: cmd,
+      hasPom: fileView(project.dir).exists('pom.xml'),
+      gradleOnPath: onPath('gradle', opts.env),
+      distribution: wrapperState(project.dir, cmd, opts.env)?.distribution,
+    });
+    if (tool) throw new ShipError('build', tool.message, { hint: tool.hint });
     throw new ShipError('build', `${shown} failed with exit code ${result.exitCode}.`, {
       details: ['Last lines of the build output:', ...result.tail.slice(-25).map((l) => '  ' + l)],
       hint: `Run "${shown}" in ${project.dir} to see the whole output; --skip-tests skips the tests.`,

@@ -14,6 +14,7 @@ import { createDocker } from '../adapters/docker/client.js';
 import { minikubeDockerEnv } from '../adapters/loaders/minikube.js';
 import { assertPortFree } from '../adapters/kube/forward.js';
 import { loaderChoiceFor, preflightLoader } from './load.js';
+import { checkAppPorts, repositoryFor, type PortFacts } from './ports.js';
 import type { StepEnv } from './types.js';
 
 export interface CheckInput {
@@ -34,15 +35,22 @@ export interface Checked {
   loaderChoice: LoaderChoice;
   dockerVersion: string;
   clusterVersion: string;
+  /** The app's port against the manifest's and the forward's (a certain mismatch has failed the check already). */
+  ports: PortFacts;
 }
 
-export async function checkStep(run: Pick<StepEnv, 'opts' | 'env' | 'signal'>, input: CheckInput): Promise<Checked> {
+export async function checkStep(run: Pick<StepEnv, 'opts' | 'env' | 'signal' | 'out'>, input: CheckInput): Promise<Checked> {
   const { opts, env } = run;
   const project = detectProject(opts.projectDir, fileView(opts.projectDir), {
     builder: opts.builder,
     skipTests: opts.skipTests,
     dockerfile: opts.dockerfile,
   });
+  // The app's port against the manifest's: known from the files alone, so first (exit 19 when certain).
+  const ports = await checkAppPorts(
+    { projectDir: project.dir, manifests: opts.manifests, project, repository: await repositoryFor(project, opts.manifests), namespace: opts.namespace, replicas: opts.replicas, portRemote: opts.port.remote },
+    run.out,
+  );
   const kube = input.kube ?? openKube({ kubeconfig: opts.kubeconfig, context: opts.context, env });
   const loaderChoice = await loaderChoiceFor({ kube, opts });
   let docker = input.docker;
@@ -54,7 +62,7 @@ export async function checkStep(run: Pick<StepEnv, 'opts' | 'env' | 'signal'>, i
   const [version, clusterVersion] = await Promise.all([docker.ping(), serverVersion(kube), input.forwardOpen ? undefined : assertPortFree(opts.port.local)]);
   // So is a kind/k3d cluster whose node containers are gone or stopped.
   await preflightLoader(loaderChoice, { docker, runner: input.runner, env }, run.signal);
-  return { project, kube, docker, loaderChoice, dockerVersion: version.version, clusterVersion };
+  return { project, kube, docker, loaderChoice, dockerVersion: version.version, clusterVersion, ports };
 }
 
 /** "gradle project demo · Docker 28.2.2 · cluster kind-dev (v1.34.4) · loader kind" */

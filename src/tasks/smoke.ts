@@ -7,6 +7,12 @@ import { InterruptedError, ShipError, errorMessage } from '../errors.js';
 import type { ForwardInfo, SmokeResult } from '../core/model.js';
 import type { StepEnv, StepLine } from './types.js';
 import { sleep } from '../core/sleep.js';
+import type { Kube } from '../adapters/kube/client.js';
+import { podLogs } from '../adapters/kube/pod-reads.js';
+import { openedPortGuard, type PortFacts } from './ports.js';
+
+/** How much of the app's log is read for its "started on port" line. */
+const OPENED_PORT_LOG_TAIL = 300;
 
 export const SMOKE_MAX_MS = 60_000;
 
@@ -14,13 +20,28 @@ export function smokeSkip(opts: { smoke: boolean }): string | false {
   return !opts.smoke && 'smoke · off (--no-smoke)';
 }
 
+export interface SmokeInput {
+  forward: ForwardInfo;
+  appliedAt: number;
+  /** Where the app's log is read when the forward is refused (which port did its web server open?). */
+  app?: { kube: Kube; namespace: string; ports: PortFacts };
+}
+
 /** GETs the smoke path through the forward; `appliedAt` (epoch ms, the end of apply) starts the clock. */
-export async function smokeStep(run: Pick<StepEnv, 'opts' | 'signal'>, input: { forward: ForwardInfo; appliedAt: number }, ui: StepLine): Promise<SmokeResult> {
+export async function smokeStep(run: Pick<StepEnv, 'opts' | 'signal'>, input: SmokeInput, ui: StepLine): Promise<SmokeResult> {
   const url = new URL(run.opts.smokePath || '/', input.forward.url).toString();
   ui.title = `smoke · GET ${url}`;
-  const { appliedAt } = input;
+  const { appliedAt, forward, app } = input;
   const deadline = Math.min(appliedAt + run.opts.timeoutMs, Date.now() + SMOKE_MAX_MS);
-  const { status } = await waitForAnswer(url, { deadline, signal: run.signal, onAttempt: (m) => (ui.output = m) });
+  // A refused forward while the app's log says its web server opened another port will never answer: say so now.
+  const container = app?.ports.container;
+  const onRefused =
+    app && container
+      ? openedPortGuard({ ...app.ports, target: { ...app.ports.target, port: forward.remotePort } }, () =>
+          podLogs(app.kube, app.namespace, forward.pod, container, { tailLines: OPENED_PORT_LOG_TAIL, previous: false }),
+        )
+      : undefined;
+  const { status } = await waitForAnswer(url, { deadline, signal: run.signal, onAttempt: (m) => (ui.output = m), onRefused });
   ui.title = `smoke · GET ${url} → ${status}`;
   return { status, sinceApplyMs: Date.now() - appliedAt };
 }
@@ -34,6 +55,8 @@ export interface WaitForAnswerOptions {
   /** Pause between attempts: starts here and doubles up to 1 s (default 100 ms). */
   backoffMs?: number;
   onAttempt?: (message: string) => void;
+  /** After a refused or reset connection: may throw to end the wait with a certain reason (the app opened another port). */
+  onRefused?: () => Promise<void>;
 }
 
 /** One GET; resolves with the status once the body has been read, rejects on connection errors. */
@@ -66,6 +89,7 @@ export async function waitForAnswer(url: string, opts: WaitForAnswerOptions): Pr
     } catch (e) {
       if (opts.signal?.aborted) throw new InterruptedError();
       last = errorMessage(e);
+      if (opts.onRefused && /ECONNRESET|ECONNREFUSED|socket hang up/i.test(last)) await opts.onRefused();
     }
     opts.onAttempt?.(`attempt ${attempts}: ${last}`);
     if (Date.now() + backoff >= opts.deadline) break;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { PodFailureError } from '../../src/core/wait-progress.js';
+import { LOG_TAIL, PodFailureError } from '../../src/core/wait-progress.js';
 import type { PodApi } from '../../src/adapters/kube/pods.js';
 import { waitForReady } from '../../src/adapters/kube/wait-ready.js';
 import { loadCase } from './fixtures/pods/load.js';
@@ -99,7 +99,7 @@ describe('waitForReady', () => {
     expect(e.diagnosis?.reason).toBe('CrashLoopBackOff');
     expect(e.details).toContain('Events:');
     expect(e.details.some((l) => /^ {2}Warning\s+BackOff/.test(l))).toBe(true);
-    expect(f.calls.logs).toEqual([{ pod: 'crash-pod', container: 'app', tailLines: 40, previous: true }]);
+    expect(f.calls.logs).toEqual([{ pod: 'crash-pod', container: 'app', tailLines: LOG_TAIL, previous: true }]);
     expect(f.watchAborted).toBe(true);
   });
 

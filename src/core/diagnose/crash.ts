@@ -5,6 +5,7 @@ import { eventContainer } from '../pod-events.js';
 import { cap, clip, oneLine, plural } from '../text.js';
 import { containerLabel } from './slots.js';
 import type { Ctx, Diagnosis, Slot } from './types.js';
+import { withSpringFailure } from '../spring-diagnosis.js';
 
 const EXIT_MEANING: Record<number, string> = {
   1: 'the app reported an error',
@@ -83,7 +84,7 @@ export function crashDiagnosis(ctx: Ctx, slot: Slot): Diagnosis | undefined {
   } else {
     hint = `The app's own output says why: ${logCmd}`;
   }
-  return {
+  const d: Diagnosis = {
     certain,
     reason: oom ? 'OOMKilled' : backoff ? 'CrashLoopBackOff' : (last?.reason ?? 'Error'),
     pod: ctx.name,
@@ -93,4 +94,6 @@ export function crashDiagnosis(ctx: Ctx, slot: Slot): Diagnosis | undefined {
     details,
     needsLogs: { container: st.name, previous },
   };
+  // A Spring Boot app says why it did not start: its failure analysis or the root cause leads.
+  return oom ? d : withSpringFailure(d, logs);
 }
