@@ -12,6 +12,7 @@ import { sleep } from '../../core/sleep.js';
 import type { RenderedManifest, RenderedObject } from '../../core/manifest/types.js';
 import type { ObjectRef } from '../../core/model.js';
 import type { Kube } from './client.js';
+import { credentialsRejected } from './errors.js';
 
 export interface AppliedObject extends ObjectRef {
   /** created, configured (changed), unchanged, or recreated (a Pod refused an in-place change). */
@@ -341,12 +342,10 @@ function applyError(t: Target, res: ApiResponse, kube: Kube): ShipError {
       hint: 'Fix the field name or its indentation in the manifest (the API server validates fields strictly).',
     });
   }
-  if (res.status === 401 || res.status === 403) {
-    return new ShipError('apply', `The cluster refused to apply ${label} (${res.status}): ${message}`, {
-      hint:
-        res.status === 401
-          ? `The credentials of context "${kube.context}" were not accepted; refresh them (kubectl --context ${kube.context} get pods shows the same error).`
-          : `The user of context "${kube.context}" may not change ${t.obj.kind} objects${t.namespace ? ` in namespace ${t.namespace}` : ''}; check RBAC with: kubectl auth can-i patch ${t.obj.kind.toLowerCase()}${t.namespace ? ` -n ${t.namespace}` : ''}`,
+  if (res.status === 401) return credentialsRejected(kube, message);
+  if (res.status === 403) {
+    return new ShipError('apply', `The cluster refused to apply ${label} (403): ${message}`, {
+      hint: `The user of context "${kube.context}" may not change ${t.obj.kind} objects${t.namespace ? ` in namespace ${t.namespace}` : ''}; check RBAC with: kubectl auth can-i patch ${t.obj.kind.toLowerCase()}${t.namespace ? ` -n ${t.namespace}` : ''}`,
     });
   }
   const ns = missingNamespace(res.status, res.body);

@@ -11,7 +11,7 @@ import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { ShipError, errorMessage } from '../../errors.js';
 import { sleep } from '../../core/sleep.js';
 import type { Kube } from './client.js';
-import { statusCode } from './errors.js';
+import { bodyMessage, credentialsRejected, statusCode } from './errors.js';
 
 export const WATCH_SERVER_TIMEOUT_S = 240;
 const WATCH_IDLE_MS = (WATCH_SERVER_TIMEOUT_S + 30) * 1000;
@@ -61,7 +61,8 @@ export async function watchPods(
     } catch (e) {
       if (signal.aborted) return;
       const code = statusCode(e);
-      if (code === 401 || code === 403 || code === 404) {
+      if (code === 401) throw credentialsRejected(kube, bodyMessage(e));
+      if (code === 403 || code === 404) {
         throw new ShipError('cluster', `Listing pods in namespace "${namespace}" was refused (HTTP ${code}).`, {
           hint: code === 404 ? `Does the namespace "${namespace}" exist?` : 'The kubeconfig user needs permission to list and watch pods.',
           cause: e,
