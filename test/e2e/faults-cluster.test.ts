@@ -241,7 +241,7 @@ describe('a new namespace whose default ServiceAccount does not exist yet', () =
 describe("the node's containerd killed", () => {
   it('after the load: the sandbox cannot be created — exit 12 within a bound, naming the runtime and the node', async () => {
     const ns = await namespace('e2e-faults-rt');
-    const ship = start([makeApp('faults-rt'), '--load', LOAD, '-n', ns, '--port', '0', '--detach']);
+    const ship = start([makeApp('faults-rt'), '--load', LOAD, '-n', ns, '--port', '0', '--timeout', '2m', '--detach']);
     await ship.next(isStep('load', 'done'), { timeoutMs: 300_000 });
     const killedAt = Date.now();
     await stopDaemon('containerd');

@@ -69,6 +69,14 @@ describe('FailedCreatePodSandBox: the node runtime does not answer', () => {
     expect(RUNTIME_DOWN_SETTLE_MS).toBeLessThanOrEqual(30_000);
   });
 
+  it("as recorded on the test cluster: one report (the kubelet stops syncing pods once its runtime is down), the scheduler's Scheduled event a few hundred ms 'later' than the report's whole-second time", () => {
+    const sched: CoreV1Event = { ...scheduled, firstTimestamp: undefined, lastTimestamp: undefined, eventTime: new Date(T0 + 1_400) as unknown as CoreV1Event['eventTime'] };
+    const events = [sched, sandboxEvent(REFUSED, 1_000, 1_000, 1)];
+    const d = diagnosePod({ pod, events, now: T0 + 1_000 + RUNTIME_DOWN_SETTLE_MS })!;
+    expect(d.certain).toBe(true);
+    expect(d.message).toContain('the kubelet could not create the pod\'s sandbox once');
+  });
+
   it('two reports within a second are not yet certain', () => {
     const d = diagnosePod({ pod, events: [scheduled, sandboxEvent(REFUSED, 1_000, 1_800, 2)], now: T0 + 2_000 })!;
     expect(d.certain).toBe(false);

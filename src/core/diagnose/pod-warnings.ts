@@ -38,8 +38,11 @@ function runtimeDownDiagnosis(ctx: Ctx, sandbox: CoreV1Event[]): Diagnosis | und
   const down = sandbox.filter((e) => unreachableRuntime(oneLine(e.message)));
   const last = down.at(-1);
   if (!last) return undefined;
+  // Anything the kubelet did after the last report means the runtime answered again. Event times
+  // are whole seconds (the kubelet's lastTimestamp) or microseconds (the scheduler's eventTime):
+  // compare with a second's slack, and the scheduler's own Scheduled does not count.
   const lastAt = eventLast(last);
-  if (ctx.events.some((e) => e.reason !== 'FailedCreatePodSandBox' && eventLast(e) > lastAt)) return undefined;
+  if (ctx.events.some((e) => e.reason !== 'FailedCreatePodSandBox' && e.reason !== 'Scheduled' && eventLast(e) >= lastAt + 1_000)) return undefined;
   if ((ctx.pod.status?.containerStatuses ?? []).some((c) => c.state?.running || c.state?.terminated)) return undefined;
   const rt = unreachableRuntime(oneLine(last.message))!;
   const node = ctx.pod.spec?.nodeName ?? last.source?.host ?? last.reportingInstance;
