@@ -120,7 +120,7 @@ describe('the API server killed during the wait', () => {
     const { done } = bringBack();
     await done;
     const res = result(ship.events);
-    figure(`API server killed at the start of the wait (--timeout 15s): exit ${r.exitCode} ${(exitedAfter / 1000).toFixed(1)} s after the kill`);
+    figure(`API server killed at the start of the wait (--timeout 15s): exit ${r.exitCode} ${(exitedAfter / 1000).toFixed(1)} s after the kill; ship said: ${String(res?.error).split('\n')[0]}`);
     expect(r.exitCode, ship.stderr()).toBe(8);
     expect(res).toMatchObject({ ok: false, exitCode: 8, code: 'cluster' });
     expect(res!.error).toMatch(/^The cluster stopped answering during the wait: no answer from the API server \(https:\/\/10\.250\.0\.1:6443, context "ship-local"\) since \d\d:\d\d:\d\d UTC .*: .*(ECONNREFUSED|connect|socket)/);
@@ -250,7 +250,7 @@ describe("the node's containerd killed", () => {
     await restoreCluster();
     const res = result(ship.events);
     const diagnosis = ship.events.find((e) => e.type === 'diagnosis');
-    figure(`containerd killed after the load: exit ${r.exitCode} ${exitedAfter.toFixed(1)} s after the kill (diagnosis ${String(diagnosis?.reason)})`);
+    figure(`containerd killed after the load: exit ${r.exitCode} ${exitedAfter.toFixed(1)} s after the kill (diagnosis ${String(diagnosis?.reason)}); ship said: ${String(res?.error).split('\n')[0]}`);
     expect(r.exitCode, ship.stderr()).toBe(12);
     expect(diagnosis).toMatchObject({ reason: 'FailedCreatePodSandBox', certain: true });
     expect(res!.error).toMatch(/the container runtime of node "ship-node" \(containerd, \/run\/ship-cluster\/containerd\.sock\) does not answer/);
@@ -282,7 +282,7 @@ describe("the node's containerd killed", () => {
     await restoreCluster();
     const res = result(ship.events);
     const images = (await execa('ctr', ['-a', SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n').filter((l) => l.includes('faults-load'));
-    figure(`containerd killed during the load: exit ${r.exitCode}, images of the app left on the node: ${images.length}`);
+    figure(`containerd killed during the load: exit ${r.exitCode}, images of the app left on the node: ${images.length}; ship said: ${String(res?.error).split('\n')[0]}`);
     expect(r.exitCode, ship.stderr()).toBe(9);
     expect(res).toMatchObject({ code: 'load' });
     expect(String(res!.error)).toMatch(/containerd/);
