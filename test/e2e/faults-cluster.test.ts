@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { KUBECONFIG, LOAD, SOCKET, deleteNamespace, ensureNodeImage, kubectl, newNamespace, shipEnv, shipHolding, spawnShip, waitForCluster, type JsonEvent, type ShipProcess } from './helpers.js';
-import { apiserverReady, daemonPid, restoreCluster, stopDaemon } from '../support/cluster-daemons.js';
+import { apiserverReady, missingDaemons, restoreCluster, stopDaemon } from '../support/cluster-daemons.js';
 import { sleep, until } from '../support/until.js';
 
 const BUSYBOX = 'ship.local/busybox:1';
@@ -42,8 +42,7 @@ afterEach(async () => {
     await s.child;
   }
   running.clear();
-  const missing = (['kube-apiserver', 'kube-controller-manager', 'containerd'] as const).filter((d) => daemonPid(d) === undefined);
-  if (missing.length) await restoreCluster();
+  if (missingDaemons().length) await restoreCluster();
 });
 
 beforeAll(async () => {
@@ -281,7 +280,10 @@ describe("the node's containerd killed", () => {
     const r = await ship.child;
     await restoreCluster();
     const res = result(ship.events);
-    const images = (await execa('ctr', ['-a', SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n').filter((l) => l.includes('faults-load'));
+    // This run's tag (each makeApp has new sources): an earlier run's image of the app is not partial.
+    const tag = /faults-load:ship-[0-9a-f]{12}/.exec(ship.stderr())?.[0];
+    expect(tag, ship.stderr()).toBeDefined();
+    const images = (await execa('ctr', ['-a', SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n').filter((l) => l.endsWith(tag!));
     figure(`containerd killed during the load: exit ${r.exitCode}, images of the app left on the node: ${images.length}; ship said: ${String(res?.error).split('\n')[0]}`);
     expect(r.exitCode, ship.stderr()).toBe(9);
     expect(res).toMatchObject({ code: 'load' });
