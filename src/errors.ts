@@ -10,7 +10,7 @@ export const ExitCode = {
   build: 4, // gradle/maven failed, no jar or several jars
   image: 5, // Dockerfile syntax error, failing RUN, image build refused
   docker: 6, // Docker daemon not reachable
-  kubeconfig: 7, // no kubeconfig, named context missing, context not local
+  kubeconfig: 7, // no kubeconfig, named context missing, context not local, credentials refused (401)
   cluster: 8, // cluster unreachable, API refused a request
   load: 9, // image could not be loaded into the cluster (no kind nodes, import failed)
   manifest: 10, // malformed YAML, unknown field, no container uses the built image

@@ -1,10 +1,12 @@
 // The wait's decisions, round by round: which pods count, which of them are Ready (and have stayed
 // so), what the status line says, what to read next (events, logs, the node's image store) and the
-// words of a certain failure or a timeout. Pure: src/adapters/kube/wait-ready.ts does the reads and
+// words of a certain failure or a timeout — and whether a timeout is the pod being slow or the
+// cluster having stopped answering (ClusterContact). Pure: src/adapters/kube/wait-ready.ts does the reads and
 // hands in the pods, the events and the time.
 
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { ShipError } from '../errors.js';
+import { clip, oneLine } from './text.js';
 import type { Diagnosis } from './diagnose/index.js';
 import { formatEvents, humanDuration, podSummary } from './kubectl-format.js';
 import { timeMs } from './pod-events.js';
@@ -178,4 +180,71 @@ export function timeoutFailure(f: TimeoutFacts): PodFailureError {
 
 function indent(lines: string[]): string[] {
   return lines.length ? lines.map((l) => '  ' + l) : ['  <none>'];
+}
+
+/** Where the wait's reads went: the kubeconfig's context and the API server's address. */
+export interface ClusterTarget {
+  context?: string;
+  server?: string;
+}
+
+/**
+ * Whether the API server is answering the wait's reads (the pod list and watch, the events): the
+ * last read either got an answer or got none (connection refused, reset, timed out, a 5xx from a
+ * server still starting). A refusal with an HTTP status (403, 404) is an answer.
+ */
+export class ClusterContact {
+  private downSince: number | undefined;
+  private lastError = '';
+  private outages = 0;
+
+  answered(): void {
+    this.downSince = undefined;
+  }
+
+  noAnswer(now: number, error: string): void {
+    if (this.downSince === undefined) {
+      this.downSince = now;
+      this.outages++;
+    }
+    this.lastError = oneLine(error);
+  }
+
+  /** Since when the cluster has not answered, and its last error; undefined while it answers. */
+  lost(): { since: number; error: string } | undefined {
+    return this.downSince === undefined ? undefined : { since: this.downSince, error: this.lastError };
+  }
+
+  /** How many times it stopped answering during this wait. */
+  get outageCount(): number {
+    return this.outages;
+  }
+}
+
+/** Whether a failed read got an answer from the API server (an HTTP status below 500) or none at all. */
+export function serverAnswered(httpStatus: number | undefined): boolean {
+  return httpStatus !== undefined && httpStatus < 500;
+}
+
+/** The status line while the cluster does not answer: what was last seen, and for how long it has been silent. */
+export function statusWhileLost(line: string, lost: { since: number } | undefined, now: number): string {
+  return lost ? `${line} · the cluster has not answered for ${humanDuration(now - lost.since)}` : line;
+}
+
+/**
+ * The wait ran out while the cluster was not answering: that is the reason, not a slow pod (the
+ * wait cannot know how the pod is doing). Exit 8 (cluster), naming since when, the last error and
+ * the server.
+ */
+export function clusterLostFailure(f: { lost: { since: number; error: string }; cluster: ClusterTarget; timeoutMs: number; status: string; now: number }): ShipError {
+  const where = [f.cluster.server, f.cluster.context ? `context "${f.cluster.context}"` : undefined].filter(Boolean).join(', ');
+  const at = new Date(f.lost.since).toISOString().slice(11, 19);
+  const message =
+    `The cluster stopped answering during the wait: no answer from the API server${where ? ` (${where})` : ''} ` +
+    `since ${at} UTC (${humanDuration(f.now - f.lost.since)} before the ${humanDuration(f.timeoutMs)} timeout ran out): ${clip(f.lost.error, 300)}`;
+  const check = f.cluster.context ? `kubectl --context ${f.cluster.context} get nodes` : 'kubectl get nodes';
+  return new ShipError('cluster', message, {
+    hint: `The API server is down or unreachable, so whether the pod became Ready is unknown. Check the cluster (${check}); once it answers again, run ship again.`,
+    details: [`Last seen before it stopped answering: ${f.status}`],
+  });
 }

@@ -11,7 +11,9 @@ import { InterruptedError, ShipError, errorMessage, throwIfAborted } from '../..
 import { sleep } from '../../core/sleep.js';
 import type { RenderedManifest, RenderedObject } from '../../core/manifest/types.js';
 import type { ObjectRef } from '../../core/model.js';
+import { SERVICE_ACCOUNT_WAIT_MS, missingServiceAccount } from '../../core/service-account.js';
 import type { Kube } from './client.js';
+import { credentialsRejected } from './errors.js';
 
 export interface AppliedObject extends ObjectRef {
   /** created, configured (changed), unchanged, or recreated (a Pod refused an in-place change). */
@@ -28,6 +30,10 @@ export interface ApplyOptions {
   onInfo?: (msg: string) => void;
   /** How long to wait for a refused Pod to be gone before recreating it (default 120 s). */
   deleteTimeoutMs?: number;
+  /** How long to wait for a namespace's ServiceAccount a Pod was refused for lacking (default 30 s). */
+  serviceAccountWaitMs?: number;
+  /** How often to look for it meanwhile (default 500 ms). */
+  serviceAccountPollMs?: number;
 }
 
 export interface ApiResponse {
@@ -206,7 +212,7 @@ export async function applyObjects(
     // smoke steps could pass against the old version.
     const swapped = obj.kind === 'Pod' && live && !opts.dryRun ? changedImage(live.spec, (obj.body as { spec?: unknown }).spec) : undefined;
     if (swapped && live) await deletePodAndWait(call, target, live, opts);
-    let response = await patch(call, target, fieldManager, opts.dryRun);
+    let response = await patchOnceAccountExists(call, target, fieldManager, opts.dryRun, opts, kube);
     let result: AppliedObject['result'];
     if (swapped && response.status >= 200 && response.status < 300) {
       opts.onInfo?.(`pod ${obj.name}: recreated (new image for container ${swapped})`);
@@ -217,7 +223,7 @@ export async function applyObjects(
       const field = changedPodField(live.spec, (obj.body as { spec?: unknown }).spec) ?? 'fields other than the image';
       if (!opts.dryRun) {
         await deletePodAndWait(call, target, live, opts);
-        response = await patch(call, target, fieldManager, false);
+        response = await patchOnceAccountExists(call, target, fieldManager, false, opts, kube);
         if (response.status < 200 || response.status >= 300) throw applyError(target, response, kube);
       }
       opts.onInfo?.(`pod ${obj.name}: recreated (a Pod cannot change ${field} in place)`);
@@ -292,6 +298,53 @@ function patch(call: (m: 'PATCH', p: string, o: RequestOptions) => Promise<ApiRe
 }
 
 /**
+ * Apply; when the API server refuses a Pod because its namespace's ServiceAccount does not exist
+ * yet (a new namespace, the controller-manager just restarted), wait for the ServiceAccount — it is
+ * created by kube-controller-manager — and apply again. Bounded: when it never comes, say so and
+ * name the controller-manager.
+ */
+async function patchOnceAccountExists(
+  call: (m: 'GET' | 'PATCH', p: string, o?: RequestOptions) => Promise<ApiResponse>,
+  t: Target,
+  fieldManager: string,
+  dryRun: boolean | undefined,
+  opts: ApplyOptions,
+  kube: Kube,
+): Promise<ApiResponse> {
+  const response = await patch(call, t, fieldManager, dryRun);
+  const missing = missingServiceAccount(response.status, statusMessage(response.body));
+  if (!missing) return response;
+  const namespace = missing.namespace ?? t.namespace ?? opts.namespace;
+  const account = `ServiceAccount "${missing.name}" of namespace "${namespace}"`;
+  if (missing.name !== 'default') {
+    // One the manifest names: nothing creates it by itself.
+    throw new ShipError('apply', `The cluster refused ${t.obj.kind} ${t.obj.name}: the ${account} it runs as does not exist.`, {
+      hint: `Create the ServiceAccount "${missing.name}" in namespace "${namespace}" (put it in your manifests before the ${t.obj.kind}), or remove serviceAccountName from the pod spec.`,
+      details: [`API server: ${statusMessage(response.body)}`],
+    });
+  }
+  const waitMs = opts.serviceAccountWaitMs ?? SERVICE_ACCOUNT_WAIT_MS;
+  opts.onInfo?.(`${t.what}: waiting for the ${account} (kube-controller-manager creates it)`);
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(missing.name)}`;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const sa = await call('GET', path);
+    if (sa.status === 200) return patch(call, t, fieldManager, dryRun);
+    if (Date.now() >= deadline) break;
+    await sleep(opts.serviceAccountPollMs ?? 500, opts.signal);
+    throwIfAborted(opts.signal);
+  }
+  throw new ShipError(
+    'cluster',
+    `The cluster refused ${t.obj.kind} ${t.obj.name}: the ${account} does not exist, and it did not appear within ${Math.round(waitMs / 1000)} s.`,
+    {
+      hint: `kube-controller-manager creates the "default" ServiceAccount of every new namespace: it does not seem to be running (kind, minikube, k3d: kubectl --context ${kube.context} -n kube-system get pods; a host install: its service and log). Once it runs, the ServiceAccount appears and ship can deploy pods into "${namespace}".`,
+      details: [`API server: ${statusMessage(response.body)}`],
+    },
+  );
+}
+
+/**
  * Delete a Pod and wait until it is gone. The grace period is 1 s rather than the default 30 s:
  * the Pod is being replaced by a new version of the same app on a local cluster, there is no
  * traffic to drain, and an app whose PID 1 ignores SIGTERM (a shell-form ENTRYPOINT) would
@@ -341,12 +394,10 @@ function applyError(t: Target, res: ApiResponse, kube: Kube): ShipError {
       hint: 'Fix the field name or its indentation in the manifest (the API server validates fields strictly).',
     });
   }
-  if (res.status === 401 || res.status === 403) {
-    return new ShipError('apply', `The cluster refused to apply ${label} (${res.status}): ${message}`, {
-      hint:
-        res.status === 401
-          ? `The credentials of context "${kube.context}" were not accepted; refresh them (kubectl --context ${kube.context} get pods shows the same error).`
-          : `The user of context "${kube.context}" may not change ${t.obj.kind} objects${t.namespace ? ` in namespace ${t.namespace}` : ''}; check RBAC with: kubectl auth can-i patch ${t.obj.kind.toLowerCase()}${t.namespace ? ` -n ${t.namespace}` : ''}`,
+  if (res.status === 401) return credentialsRejected(kube, message);
+  if (res.status === 403) {
+    return new ShipError('apply', `The cluster refused to apply ${label} (403): ${message}`, {
+      hint: `The user of context "${kube.context}" may not change ${t.obj.kind} objects${t.namespace ? ` in namespace ${t.namespace}` : ''}; check RBAC with: kubectl auth can-i patch ${t.obj.kind.toLowerCase()}${t.namespace ? ` -n ${t.namespace}` : ''}`,
     });
   }
   const ns = missingNamespace(res.status, res.body);

@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, delimiter } from 'node:path';
 import { KubeConfig, CoreV1Api, VersionApi } from '@kubernetes/client-node';
-import { ShipError, errorMessage } from '../../errors.js';
+import { ShipError } from '../../errors.js';
 import { describeKubeconfigError } from './kubeconfig-error.js';
+import { unreachableError } from './errors.js';
 
 export interface Kube {
   kc: KubeConfig;
@@ -111,10 +112,7 @@ export async function serverVersion(kube: Kube, timeoutMs = 10_000): Promise<str
     ]);
     return info.gitVersion;
   } catch (e) {
-    throw new ShipError('cluster', `The cluster of context "${kube.context}" (${kube.server}) cannot be reached: ${errorMessage(e)}`, {
-      hint: 'Is the cluster running? Check with: kubectl --context ' + kube.context + ' get nodes',
-      cause: e,
-    });
+    throw unreachableError(kube, e);
   } finally {
     clearTimeout(timer);
   }

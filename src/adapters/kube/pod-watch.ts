@@ -11,7 +11,7 @@ import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { ShipError, errorMessage } from '../../errors.js';
 import { sleep } from '../../core/sleep.js';
 import type { Kube } from './client.js';
-import { statusCode } from './errors.js';
+import { bodyMessage, credentialsRejected, statusCode } from './errors.js';
 
 export const WATCH_SERVER_TIMEOUT_S = 240;
 const WATCH_IDLE_MS = (WATCH_SERVER_TIMEOUT_S + 30) * 1000;
@@ -26,6 +26,11 @@ export interface WatchPodsOptions {
   onChange: (pods: V1Pod[]) => void;
   /** Told about each re-list / re-watch (for debugging output); optional. */
   onReconnect?: (why: string) => void;
+  /**
+   * Told whether the API server answers: with no argument after a list, a watch that connected or
+   * an event; with the error when a list or a watch got no answer (or failed).
+   */
+  onContact?: (error?: unknown) => void;
 }
 
 function toPod(raw: unknown): V1Pod {
@@ -58,10 +63,13 @@ export async function watchPods(
       pods.clear();
       for (const p of list.items) if (p.metadata?.name) pods.set(p.metadata.name, p);
       resourceVersion = list.metadata?.resourceVersion ?? '';
+      opts.onContact?.();
     } catch (e) {
       if (signal.aborted) return;
+      opts.onContact?.(e);
       const code = statusCode(e);
-      if (code === 401 || code === 403 || code === 404) {
+      if (code === 401) throw credentialsRejected(kube, bodyMessage(e));
+      if (code === 403 || code === 404) {
         throw new ShipError('cluster', `Listing pods in namespace "${namespace}" was refused (HTTP ${code}).`, {
           hint: code === 404 ? `Does the namespace "${namespace}" exist?` : 'The kubeconfig user needs permission to list and watch pods.',
           cause: e,
@@ -77,6 +85,7 @@ export async function watchPods(
     // Watch from the list's version; on a clean end re-watch from the last version seen.
     for (;;) {
       const end = await watchOnce(kube, path, { labelSelector, resourceVersion }, signal, {
+        onConnected: () => opts.onContact?.(),
         onPod(type, pod) {
           const name = pod.metadata?.name;
           if (!name) return;
@@ -95,6 +104,7 @@ export async function watchPods(
         break;
       }
       if (end.kind === 'error') {
+        opts.onContact?.(end.error);
         opts.onReconnect?.(`watch failed: ${errorMessage(end.error)}`);
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
@@ -110,7 +120,7 @@ function watchOnce(
   path: string,
   params: { labelSelector: string; resourceVersion: string },
   signal: AbortSignal,
-  on: { onPod(type: string, pod: V1Pod): void; onVersion(rv: string): void },
+  on: { onConnected(): void; onPod(type: string, pod: V1Pod): void; onVersion(rv: string): void },
 ): Promise<WatchEnd> {
   return new Promise<WatchEnd>((resolve) => {
     let controller: AbortController | undefined;
@@ -146,6 +156,7 @@ function watchOnce(
         (type: string, obj: unknown) => {
           if (finished) return;
           touch();
+          on.onConnected();
           if (type === 'ERROR') {
             const st = obj as { code?: number; message?: string; reason?: string } | undefined;
             if (st?.code === 410 || st?.reason === 'Expired' || st?.reason === 'Gone') finish({ kind: 'gone' });
@@ -164,7 +175,9 @@ function watchOnce(
       )
       .then((c) => {
         controller = c;
+        // Watch.watch() resolves after its request got an answer; a failed one has already called done.
         if (finished) c.abort();
+        else on.onConnected();
       })
       .catch((e: unknown) => finish({ kind: 'error', error: e }));
   });

@@ -3,14 +3,17 @@
 // keeps their caches; every decision is src/core/wait-progress.ts's.
 
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { InterruptedError } from '../../errors.js';
+import { InterruptedError, errorMessage } from '../../errors.js';
 import { diagnosePod, type DiagnoseInput, type Diagnosis } from '../../core/diagnose/index.js';
 import type { RolloutFacts } from '../../core/wait-plan.js';
 import {
+  ClusterContact,
+  type ClusterTarget,
   LOG_TAIL,
   NO_PROBE_SETTLE_MS,
   ReadySettle,
   allReady,
+  clusterLostFailure,
   eventsFresh,
   imageToCheck,
   logRunKey,
@@ -18,11 +21,14 @@ import {
   podKey,
   podRound,
   rolloutsToRead,
+  serverAnswered,
   statusLine,
+  statusWhileLost,
   timeoutFailure,
   timeoutTarget,
 } from '../../core/wait-progress.js';
 import type { Kube } from './client.js';
+import { statusCode } from './errors.js';
 import { kubePodApi, type PodApi } from './pods.js';
 
 export interface WaitForReadyOptions {
@@ -50,10 +56,13 @@ export interface WaitForReadyOptions {
   now?: () => number;
   /** Deployments among the applied objects: their controller says which ReplicaSet's pods count. */
   deployments?: string[];
+  /** The cluster's context and API server, named when it stops answering (taken from a Kube source). */
+  cluster?: ClusterTarget;
 }
 
 export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOptions): Promise<{ ready: string[] }> {
   const api: PodApi = 'watchPods' in source ? source : kubePodApi(source);
+  const cluster: ClusterTarget = opts.cluster ?? ('watchPods' in source ? {} : { context: source.context, server: source.server });
   const now = opts.now ?? Date.now;
   const started = now();
   if (opts.signal.aborted) throw new InterruptedError();
@@ -69,8 +78,16 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
   /** Rollout facts of the Deployments; settled ones are kept (their current ReplicaSet stays so). */
   const rolloutCache = new Map<string, RolloutFacts>();
   const settle = new ReadySettle(opts.settleMs ?? NO_PROBE_SETTLE_MS);
+  /** Whether the API server answers the reads: a timeout while it does not is the cluster's, not the pod's. */
+  const contact = new ClusterContact();
+  const onContact = (e?: unknown) => {
+    if (e === undefined || serverAnswered(statusCode(e))) contact.answered();
+    else contact.noAnswer(now(), errorMessage(e));
+  };
   let best: Diagnosis | undefined;
   let lastLine = '';
+  /** The last pod status seen (the status line without the note that the cluster is silent). */
+  let lastPodLine = '';
 
   let outcome!: { resolve: (v: { ready: string[] }) => void; reject: (e: unknown) => void };
   const result = new Promise<{ ready: string[] }>((resolve, reject) => (outcome = { resolve, reject }));
@@ -94,9 +111,11 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
     if (cached && eventsFresh(cached.at, now(), force)) return cached.events;
     try {
       const events = await api.podEvents(opts.namespace, pod.metadata!.name!, pod.metadata?.uid);
+      onContact();
       eventCache.set(key, { at: now(), events });
       return events;
-    } catch {
+    } catch (e) {
+      onContact(e);
       return cached?.events ?? [];
     }
   }
@@ -171,7 +190,8 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
     const facts = await rollouts();
     if (settled) return;
     const round = podRound(all, facts, settle, now());
-    const line = statusLine(round.counted, round.done, opts.expected, seenPods, now());
+    lastPodLine = statusLine(round.counted, round.done, opts.expected, seenPods, now());
+    const line = statusWhileLost(lastPodLine, contact.lost(), now());
     if (line !== lastLine) {
       lastLine = line;
       opts.onStatus(line);
@@ -200,6 +220,12 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
 
   async function timeout(): Promise<void> {
     if (settled) return;
+    const lost = contact.lost();
+    if (lost) {
+      const status = lastPodLine || statusLine([], [], opts.expected, seenPods, now());
+      fail(clusterLostFailure({ lost, cluster, timeoutMs: opts.timeoutMs, status, now: now() }));
+      return;
+    }
     const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
     const target = timeoutTarget(live, best);
     let events: CoreV1Event[] = [];
@@ -218,6 +244,7 @@ export async function waitForReady(source: Kube | PodApi, opts: WaitForReadyOpti
       namespace: opts.namespace,
       labelSelector: opts.labelSelector,
       signal: stop.signal,
+      onContact,
       onChange: (list) => {
         pods = list;
         if (list.length) seenPods = true;

@@ -25,6 +25,10 @@
 //   the app does not answer at all (connection refused, timeout), as a slow JVM may still be
 //   starting. Never before the container started.
 // - Pod phase Failed (Evicted, DeadlineExceeded, a crash under restartPolicy Never) always.
+// - FailedCreatePodSandBox because the node's container runtime does not answer (connection
+//   refused, its socket missing): reported at least twice over 10 s, or once 25 s ago, with nothing
+//   happening to the pod since (pod-warnings.ts; the kubelet stops syncing pods ~30 s after its
+//   runtime went silent, so no further report may come).
 //
 // Each rule family is a file beside this one; this runs them in a fixed order. kubectl-style
 // presentation (events table, STATUS column, durations) is in src/core/kubectl-format.ts.
