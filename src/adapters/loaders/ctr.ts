@@ -50,8 +50,9 @@ async function importEach(targets: CtrTarget[], snapshotters: string[], source: 
     return await Promise.all(
       targets.map(async (t, k): Promise<ImportOutcome> => {
         const t0 = Date.now();
+        // The Docker engine going away mid-save is its own failure (exit 6), said as the adapter said it.
         const saveFailed = () =>
-          new ShipError('load', `docker save of ${image.ref} failed: ${inputs.error!.message}`, {
+          inputs.error instanceof ShipError ? inputs.error : new ShipError('load', `docker save of ${image.ref} failed: ${inputs.error!.message}`, {
             hint: 'Check that Docker still has the image: docker image inspect ' + image.ref,
             cause: inputs.error,
           });
