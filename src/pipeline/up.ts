@@ -5,7 +5,7 @@
 import type { RenderedManifest } from '../core/manifest/types.js';
 import type { BuildResult, ForwardInfo, ImageResult, ProjectInfo, SmokeResult } from '../core/model.js';
 import type { Kube } from '../adapters/kube/client.js';
-import type { LoadResult } from '../adapters/loaders/index.js';
+import type { ImageLoader, LoadResult } from '../adapters/loaders/index.js';
 import type { AppliedObject } from '../adapters/kube/apply.js';
 import { checkStep, describeCheck } from '../tasks/check.js';
 import { describeTag, tagStep } from '../tasks/tag.js';
@@ -38,6 +38,8 @@ export interface RunResult {
   project: ProjectInfo;
   image: ImageResult;
   load: LoadResult;
+  /** The loader that put the image on the nodes (ship dev removes older images through it). */
+  loader: ImageLoader;
   manifest: RenderedManifest;
   deployed: Deployed;
   readyPods: string[];
@@ -111,7 +113,7 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
     if (noSmoke) steps.skip('smoke', noSmoke);
     else smoke = await steps.run('smoke', (ui) => smokeStep(ctx, { forward, appliedAt: applied.at }, ui));
 
-    return { project, image, load, manifest, deployed, readyPods, forward, smoke };
+    return { project, image, load, loader, manifest, deployed, readyPods, forward, smoke };
   });
 }
 

@@ -178,6 +178,29 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
       }
     },
 
+    async listImages(labels) {
+      const filters = { label: Object.entries(labels).map(([k, v]) => (v === '' ? k : `${k}=${v}`)) };
+      const list = await call(() => docker().listImages({ filters } as Docker.ListImagesOptions));
+      return list.map((i) => ({
+        id: i.Id,
+        repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+        createdMs: i.Created * 1000,
+        labels: i.Labels ?? {},
+      }));
+    },
+
+    async removeImage(ref) {
+      try {
+        await call(() => docker().getImage(ref).remove({ noprune: false }));
+        return true;
+      } catch (e) {
+        if (e instanceof ShipError) throw e;
+        if (statusOf(e) === 409) return false;
+        if (statusOf(e) === 404) return true;
+        throw new ShipError('image', `Could not remove the image ${ref}: ${engineMessage(e)}`, { cause: e });
+      }
+    },
+
     async saveImage(ref, opts = {}) {
       const platform = opts.platform && versionAtLeast(await engineApiVersion(), 1, 48) ? platformJson(opts.platform) : undefined;
       const modem = docker().modem as unknown as {
