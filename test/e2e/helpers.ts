@@ -122,8 +122,10 @@ export type ShipProcess = ReturnType<typeof spawnShip>;
  * Starts ship (with --json) as a developer runs it: a child process whose events and stderr are
  * collected as they come. `args` may start with a command (`dev`).
  */
-export function spawnShip(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
-  const child: ResultPromise = execa(process.execPath, [cli, ...args, '--json'], {
+export function spawnShip(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[] } = {}) {
+  // prefix: a command that execs ship (prlimit --nofile=1024:1024), so the child's pid is ship's.
+  const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath];
+  const child: ResultPromise = execa(cmd!, [...pre, cli, ...args, '--json'], {
     env: opts.env ?? shipEnv(),
     extendEnv: false,
     reject: false,

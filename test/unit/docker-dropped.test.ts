@@ -39,7 +39,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,8 +60,30 @@ describe('Docker engine stopped mid-stream', () => {
     expect(err.code).toBe('docker');
     expect(err.exitCode).toBe(6);
     expect(err.message).toContain(`unix://${sock}`);
-    expect(err.message).toMatch(/stopped answering during the image build/);
+    expect(err.message).toMatch(/stopped during the image build: the connection closed \(ECONNRESET\)/);
   });
+
+  it('a RUN step killed by a daemon that is shutting down (137, then no answer) is the daemon\'s failure too', async () => {
+    routes.push([/^POST \/build/, (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(JSON.stringify({ stream: 'Step 3/4 : RUN sleep 120\n' }) + '\n');
+      res.end(JSON.stringify({ errorDetail: { message: "The command '/bin/sh -c sleep 120' returned a non-zero code: 137" }, error: 'x' }) + '\n');
+      server.close(); // the API goes away right after
+    }]);
+    const err = await rejectedShipError(createDocker(env()).buildImage({ context: context(), dockerfile: 'Dockerfile', tags: ['demo:ship-000000000001'], labels: {} }));
+    expect(err.code).toBe('docker');
+    expect(err.message).toMatch(/stopped during the image build: it stopped answering after: Docker build failed at step 3: RUN sleep 120/);
+  });
+
+  it('the same failure with the daemon still answering stays the build\'s failure (exit 5)', async () => {
+    routes.push([/^GET \/_ping/, (_q, res) => res.end('OK')]);
+    routes.push([/^POST \/build/, (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errorDetail: { message: "The command '/bin/sh -c java -jar big.jar' returned a non-zero code: 137" }, error: 'x' }) + '\n');
+    }]);
+    const err = await rejectedShipError(createDocker(env()).buildImage({ context: context(), dockerfile: 'Dockerfile', tags: ['demo:ship-000000000001'], labels: {} }));
+    expect(err.code).toBe('image');
+  }, 15_000);
 
   it('the next build removes the stopped intermediate container the dropped build left, and no other', async () => {
     routes.push([/^POST \/build/, dropAfter([{ stream: ' ---> Running in 0123456789ab\n' }])]);
@@ -107,7 +129,7 @@ describe('Docker engine stopped mid-stream', () => {
       }),
     );
     expect(err.code).toBe('docker');
-    expect(err.message).toMatch(/stopped answering during docker save demo:ship-000000000001/);
+    expect(err.message).toMatch(/stopped during docker save demo:ship-000000000001/);
   });
 
   it('a push whose connection drops fails as the daemon\'s failure', async () => {
@@ -115,6 +137,6 @@ describe('Docker engine stopped mid-stream', () => {
     const docker = createDocker(env());
     const err = await rejectedShipError(docker.pushImage('localhost:5000/demo', 'ship-000000000001'));
     expect(err.code).toBe('docker');
-    expect(err.message).toMatch(/stopped answering during the push/);
+    expect(err.message).toMatch(/stopped during the push/);
   });
 });

@@ -8,10 +8,11 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
 import { cacheDirectory } from '../../core/cache-dir.js';
+import { sleep } from '../../core/sleep.js';
 import { buildProgress, buildRefused, noImageId } from '../../core/build-progress.js';
 import type { BuildRequest, DockerApi, PushEvent } from './api.js';
 import { dockerEndpoint, modemOptions } from './endpoint.js';
-import { UNREACHABLE, droppedError, engineMessage, errnoOf, isAbort, isDroppedConnection, statusOf, unreachableError } from './errors.js';
+import { UNREACHABLE, droppedError, mayBeDaemonGoingDown, engineMessage, errnoOf, isAbort, isDroppedConnection, statusOf, unreachableError } from './errors.js';
 import { buildContainerLog, runningIn } from './build-containers.js';
 import { runExec } from './exec.js';
 import { readJsonLines } from './json-lines.js';
@@ -140,9 +141,11 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
       try {
         return await streamed('the image build', () => followBuild(stream, { ...req, onLine }, async (tag) => (await api.inspectImage(tag))?.id), req.signal);
       } catch (e) {
-        // A stream that just ended, with neither an image nor an error: did the engine go away?
-        if (e instanceof ShipError && e.code === 'image' && !req.signal?.aborted && !(await engineAnswers())) {
-          throw droppedError(ep, 'the image build', new Error('the build output ended without a result'));
+        // A dockerd that is stopped kills the RUN step's container and reports that as the step's
+        // failure (or just ends the output) before it closes its API: a failure that looks like
+        // one is the daemon's when the daemon stops answering right after.
+        if (e instanceof ShipError && e.code === 'image' && !req.signal?.aborted && mayBeDaemonGoingDown(e.message) && (await engineGoesAway(5000))) {
+          throw droppedError(ep, 'the image build', e, e.details);
         }
         throw e;
       } finally {
@@ -280,12 +283,17 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
       return digest ? { digest } : {};
     },
   };
-  async function engineAnswers(): Promise<boolean> {
-    try {
-      await docker().ping();
-      return true;
-    } catch {
-      return false;
+  /** Whether the engine stops answering within `ms` (asked every 250 ms). */
+  async function engineGoesAway(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      try {
+        await docker().ping();
+      } catch {
+        return true;
+      }
+      if (Date.now() >= until) return false;
+      await sleep(250);
     }
   }
   return api;

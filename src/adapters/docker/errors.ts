@@ -65,13 +65,23 @@ export function isDroppedConnection(e: unknown): boolean {
 }
 
 /** The engine went away while ship was in the middle of `during` ("the image build"). */
-export function droppedError(ep: DockerEndpoint, during: string, e: unknown): ShipError {
+export function droppedError(ep: DockerEndpoint, during: string, e: unknown, details: string[] = []): ShipError {
   const code = errnoOf(e);
-  const how = code ? ` (${code})` : ` (${errorMessage(e)})`;
-  return new ShipError('docker', `The Docker daemon at ${ep.address} stopped answering during ${during}: the connection closed${how}.`, {
+  const how = e instanceof ShipError ? `it stopped answering after: ${e.message}` : `the connection closed (${code ?? errorMessage(e)})`;
+  return new ShipError('docker', `The Docker daemon at ${ep.address} stopped during ${during}: ${how}.`, {
     hint:
       'Check that dockerd is running (docker version; its log, e.g. journalctl -u docker), start it again and re-run ship. ' +
-      'Intermediate containers this build left are removed by ship\'s next build.',
+      'Intermediate containers a build left are removed by ship\'s next build.',
     cause: e,
+    details,
   });
+}
+
+/**
+ * A build failure that a daemon going down also causes: its RUN container killed (137, 143), the
+ * build cancelled, or an output that just ended. Only then is it worth asking whether the engine
+ * is still there.
+ */
+export function mayBeDaemonGoingDown(message: string): boolean {
+  return /non-zero code: (137|143)\b|shutting down|context canceled|without reporting an image ID|connection reset|unexpected EOF/i.test(message);
 }

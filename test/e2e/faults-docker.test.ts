@@ -1,0 +1,102 @@
+// dockerd stopped in the middle of a run (issue 9, item 2), on the real Docker engine and the test
+// cluster. Stops the shared dockerd: run under the e2e lock (flock /tmp/ship-e2e.lock …).
+//   - during the image step (a RUN step running): exit 6 naming the daemon — it was exit 1,
+//     "internal error: Error: aborted" — and the intermediate container left in the engine is
+//     removed by the next run, which deploys;
+//   - during the build step (the build tool running, Docker not in use): exit 6 naming the daemon.
+
+import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyProject, deleteNamespace, LOAD, newNamespace, shipOnce, spawnShip, stepStatus, waitForCluster } from './helpers.js';
+import { appOf, removeAppImages, startDockerd, stopDockerd } from './faults.js';
+import { until } from '../support/until.js';
+
+let ns = '';
+const copies: Array<{ dir: string; remove: () => void }> = [];
+
+beforeAll(async () => {
+  await waitForCluster(20 * 60_000);
+  ns = await newNamespace('e2e-dockerd');
+});
+
+afterAll(async () => {
+  await startDockerd();
+  await deleteNamespace(ns);
+  for (const c of copies.splice(0)) {
+    await removeAppImages(appOf(c.dir));
+    c.remove();
+  }
+});
+
+/** The ID of the running container whose command holds `marker` (the build's RUN step). */
+async function runningStepContainer(marker: string): Promise<string | undefined> {
+  const r = await execa('docker', ['ps', '--no-trunc', '--format', '{{.ID}} {{.Command}}'], { reject: false });
+  return r.stdout.split('\n').find((l) => l.includes(marker))?.split(' ')[0];
+}
+
+function expectDaemonNamed(exitCode: number, stderr: string) {
+  expect(stderr).not.toMatch(/internal error|bug in ship/i);
+  expect(stderr).toMatch(/Docker daemon/);
+  expect(stderr).toContain('unix:///var/run/docker.sock');
+  expect(exitCode).toBe(6);
+}
+
+describe('dockerd stopped during a run', () => {
+  it('during the image step: exit 6 naming the daemon; the next run removes the intermediate container it left', async () => {
+    const app = copyProject('test/fixtures/busybox-app', 'ship-dockerd-');
+    copies.push(app);
+    const dockerfile = join(app.dir, 'Dockerfile');
+    const original = readFileSync(dockerfile, 'utf8');
+    const marker = `ship-fault-${Date.now()}`;
+    writeFileSync(dockerfile, original.replace(/^CMD /m, `RUN echo ${marker} && sleep 120\nCMD `));
+
+    const run = spawnShip([app.dir, '--load', LOAD, '-n', ns, '--detach'], { timeoutMs: 300_000 });
+    const container = await until('the RUN step to be running', () => runningStepContainer(marker), { timeoutMs: 120_000, everyMs: 200 });
+    let r: Awaited<typeof run.child>;
+    try {
+      await stopDockerd();
+      r = await run.child;
+    } finally {
+      await startDockerd();
+    }
+    console.log(`ship with dockerd stopped during the image step: exit ${r.exitCode}\n${run.stderr().split('\n').filter((l) => /✖|hint|daemon/i.test(l)).join('\n')}`);
+    expectDaemonNamed(r.exitCode ?? -1, run.stderr());
+    expect(run.stderr()).toMatch(/stopped during the image build/);
+
+    // What the engine kept of the interrupted step: a container that does not run.
+    const left = await execa('docker', ['inspect', '--format', '{{.State.Status}}', container!], { reject: false });
+    console.log(`intermediate container ${container!.slice(0, 12)} after dockerd came back: ${left.exitCode === 0 ? left.stdout : 'gone'}`);
+
+    writeFileSync(dockerfile, original);
+    const next = await shipOnce([app.dir, '--load', LOAD, '-n', ns]);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(stepStatus(next.events, 'image')).toBe('done');
+    const after = await execa('docker', ['inspect', container!], { reject: false });
+    expect(after.exitCode, `container ${container} is still there after the next run`).not.toBe(0);
+  });
+
+  it('during the build step (the build tool running): exit 6 naming the daemon', async () => {
+    const app = copyProject('test/fixtures/gradle-app', 'ship-dockerd-build-');
+    copies.push(app);
+    // The build tool runs for a while before it builds (as a Maven or Gradle build does).
+    const gradlew = join(app.dir, 'gradlew');
+    writeFileSync(gradlew, `#!/bin/sh\necho "build: starting"\nsleep 6\nexec gradle "$@"\n`);
+    chmodSync(gradlew, 0o755);
+    const run = spawnShip([app.dir, '--load', LOAD, '-n', ns, '--detach'], { timeoutMs: 300_000 });
+    await run.next((e) => e.type === 'step' && e.step === 'build' && e.status === 'start', { timeoutMs: 120_000 });
+    let r: Awaited<typeof run.child>;
+    try {
+      await stopDockerd();
+      r = await run.child;
+    } finally {
+      await startDockerd();
+    }
+    console.log(`ship with dockerd stopped during the build step: exit ${r.exitCode}\n${run.stderr().split('\n').filter((l) => /✖|hint|daemon/i.test(l)).join('\n')}`);
+    expectDaemonNamed(r.exitCode ?? -1, run.stderr());
+    // The build itself finished; the image step is where Docker was needed.
+    expect(stepStatus(run.events, 'build')).toBe('done');
+    expect(stepStatus(run.events, 'image')).toBe('fail');
+  });
+});
