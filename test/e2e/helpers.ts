@@ -184,8 +184,8 @@ export function spawnShip(args: string[], opts: { env?: NodeJS.ProcessEnv; timeo
  * Starts ship holding its forward (as a developer runs it) and resolves once the summary event
  * arrives, with the URL. stop() sends Ctrl-C (SIGINT) and returns the exit code.
  */
-export async function shipHolding(args: string[], env = shipEnv()) {
-  const ship = spawnShip(args, { env });
+export async function shipHolding(args: string[], env = shipEnv(), prefix?: string[]) {
+  const ship = spawnShip(args, { env, ...(prefix ? { prefix } : {}) });
   const summary = await ship.next((e) => e.type === 'summary', { timeoutMs: 900_000 });
   return Object.assign(ship, { url: summary.url as string });
 }
