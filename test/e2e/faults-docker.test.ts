@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, deleteNamespace, LOAD, newNamespace, shipOnce, spawnShip, stepStatus, waitForCluster } from './helpers.js';
+import { copyProject, deleteNamespace, LOAD, newNamespace, shipOnce, spawnShip, stepStatus, waitForCluster, type ShipProcess } from './helpers.js';
 import { appOf, removeAppImages, startDockerd, stopDockerd } from './faults.js';
 import { until } from '../support/until.js';
 
@@ -36,6 +36,20 @@ async function runningStepContainer(marker: string): Promise<string | undefined>
   return r.stdout.split('\n').find((l) => l.includes(marker))?.split(' ')[0];
 }
 
+/** Stops dockerd while ship runs, waits for ship to exit, starts dockerd again; ship's exit code. */
+async function exitWithDockerdStopped(run: ShipProcess, during: string): Promise<number> {
+  let code: number;
+  try {
+    await stopDockerd();
+    code = (await run.child).exitCode ?? -1;
+  } finally {
+    await startDockerd();
+  }
+  const said = run.stderr().split('\n').filter((l) => /✖|hint|daemon/i.test(l));
+  console.log(`ship with dockerd stopped during ${during}: exit ${code}\n${said.join('\n')}`);
+  return code;
+}
+
 function expectDaemonNamed(exitCode: number, stderr: string) {
   expect(stderr).not.toMatch(/internal error|bug in ship/i);
   expect(stderr).toMatch(/Docker daemon/);
@@ -54,15 +68,7 @@ describe('dockerd stopped during a run', () => {
 
     const run = spawnShip([app.dir, '--load', LOAD, '-n', ns, '--detach'], { timeoutMs: 300_000 });
     const container = await until('the RUN step to be running', () => runningStepContainer(marker), { timeoutMs: 120_000, everyMs: 200 });
-    let r: Awaited<typeof run.child>;
-    try {
-      await stopDockerd();
-      r = await run.child;
-    } finally {
-      await startDockerd();
-    }
-    console.log(`ship with dockerd stopped during the image step: exit ${r.exitCode}\n${run.stderr().split('\n').filter((l) => /✖|hint|daemon/i.test(l)).join('\n')}`);
-    expectDaemonNamed(r.exitCode ?? -1, run.stderr());
+    expectDaemonNamed(await exitWithDockerdStopped(run, 'the image step'), run.stderr());
     expect(run.stderr()).toMatch(/stopped during the image build/);
 
     // What the engine kept of the interrupted step: a container that does not run.
@@ -86,15 +92,7 @@ describe('dockerd stopped during a run', () => {
     chmodSync(gradlew, 0o755);
     const run = spawnShip([app.dir, '--load', LOAD, '-n', ns, '--detach'], { timeoutMs: 300_000 });
     await run.next((e) => e.type === 'step' && e.step === 'build' && e.status === 'start', { timeoutMs: 120_000 });
-    let r: Awaited<typeof run.child>;
-    try {
-      await stopDockerd();
-      r = await run.child;
-    } finally {
-      await startDockerd();
-    }
-    console.log(`ship with dockerd stopped during the build step: exit ${r.exitCode}\n${run.stderr().split('\n').filter((l) => /✖|hint|daemon/i.test(l)).join('\n')}`);
-    expectDaemonNamed(r.exitCode ?? -1, run.stderr());
+    expectDaemonNamed(await exitWithDockerdStopped(run, 'the build step'), run.stderr());
     // The build itself finished; the image step is where Docker was needed.
     expect(stepStatus(run.events, 'build')).toBe('done');
     expect(stepStatus(run.events, 'image')).toBe('fail');
