@@ -11,11 +11,15 @@ import { until } from '../support/until.js';
 
 const PID_FILE = '/var/run/docker.pid';
 
-/** Stops dockerd (SIGTERM by its pid file) and waits until the process is gone. */
-export async function stopDockerd(): Promise<void> {
+/**
+ * Stops dockerd by its pid file and waits until the process is gone: SIGTERM (a clean stop: it
+ * stops the containers and answers the requests it can), or SIGKILL (a crash: connections drop,
+ * and its containerd, with the containers, stays up until dockerd is started again).
+ */
+export async function stopDockerd(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   const pid = Number(readFileSync(PID_FILE, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no dockerd pid in ${PID_FILE}`);
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, signal);
   await until('dockerd to exit', () => !alive(pid), { timeoutMs: 60_000, everyMs: 100 });
 }
 
