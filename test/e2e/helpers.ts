@@ -9,7 +9,8 @@ import { repo } from '../support/projects.js';
 import { until } from '../support/until.js';
 
 export { copyProject, repo } from '../support/projects.js';
-export const cli = join(repo, 'dist/cli.js');
+/** The built CLI; SHIP_E2E_CLI runs the tests against another build (e.g. the code before a fix). */
+export const cli = process.env.SHIP_E2E_CLI ?? join(repo, 'dist/cli.js');
 export const KUBECONFIG = '/var/lib/ship-cluster/kubeconfig';
 export const SOCKET = '/run/ship-cluster/containerd.sock';
 export const LOAD = `containerd:${SOCKET}`;
