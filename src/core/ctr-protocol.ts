@@ -30,6 +30,9 @@ export const ctrArgs = {
   manifestsWithLayers: (digests: string[], width: number) =>
     ['content', 'ls', '-q', ...digests.flatMap((d) => Array.from({ length: width }, (_, i) => `labels."containerd.io/gc.ref.content.l.${i}"==${d}`))],
   get: (digest: string) => ['content', 'get', digest],
+  /** Every image name with its target (parsed by parseImageTable). */
+  table: () => ['images', 'ls'],
+  remove: (names: string[]) => ['images', 'rm', ...names],
 };
 
 /** Digests printed by `ctr content ls -q` (one per line). */
@@ -84,3 +87,35 @@ function rank(name: string): number {
   return 0;
 }
 
+
+/** `ctr images ls` (the table, not -q): each name and the digest it points at. */
+export function parseImageTable(stdout: string): Array<{ name: string; digest: string }> {
+  const out: Array<{ name: string; digest: string }> = [];
+  for (const line of stdout.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 3 || f[0] === 'REF') continue;
+    if (/^sha256:[0-9a-f]{64}$/.test(f[2]!)) out.push({ name: f[0]!, digest: f[2]! });
+  }
+  return out;
+}
+
+/**
+ * The names to delete so that the images `refs` name leave the node: each ref, and the names only
+ * the import and the CRI added for the same image (`import-…@sha256:D`, `sha256:<ID>`) — unless
+ * another name (a tag someone else uses) still points at it: then only the ref goes, and the image
+ * stays for that name. `refs` are canonical (docker.io/library/app:ship-…).
+ */
+export function namesToRemove(table: Array<{ name: string; digest: string }>, refs: string[]): string[] {
+  const going = new Set(refs);
+  const out: string[] = [];
+  for (const ref of refs) {
+    const entry = table.find((e) => e.name === ref);
+    if (!entry) continue;
+    const same = table.filter((e) => e.digest === entry.digest);
+    const helper = (n: string) => /^sha256:[0-9a-f]{64}$/.test(n) || (n.startsWith('import-') && n.endsWith(`@${entry.digest}`));
+    const others = same.filter((e) => !going.has(e.name) && !helper(e.name));
+    const names = others.length === 0 ? same.filter((e) => going.has(e.name) || helper(e.name)).map((e) => e.name) : [ref];
+    for (const n of names) if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}

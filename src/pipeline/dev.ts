@@ -13,6 +13,7 @@ import { runCleanups, type RenderChoice } from './run.js';
 import { printSummary, type SummaryFacts } from './summary.js';
 import type { RunContext } from './context.js';
 import { lockProject } from './project-lock.js';
+import { pruneAfterDeploy } from './dev-prune.js';
 
 /** Build output directories: ignored outside the sources (a Java package may well be called `build`). */
 const OUTPUT_DIRS = new Set(['build', 'target', 'out', 'bin']);
@@ -58,7 +59,7 @@ export function debounce(ms: number, fire: (files: string[]) => void): ((file: s
 }
 
 /** What dev reads of a run's result. */
-export type DevRun = Pick<RunResult, 'forward' | 'deployed'> & SummaryFacts;
+export type DevRun = Pick<RunResult, 'forward' | 'deployed'> & Partial<Pick<RunResult, 'loader' | 'load'>> & SummaryFacts;
 
 export interface DevHooks {
   /**
@@ -70,6 +71,8 @@ export interface DevHooks {
   cleanup?: (deployed: Deployed) => Promise<void>;
   /** One run (default: ship's deploy, up.ts; with `forward` once the forward is open). */
   deploy?: (ctx: RunContext, render: RenderChoice, o: DeployOptions) => Promise<DevRun>;
+  /** After each successful deploy (default: remove ship's older images of the app, dev-prune.ts). */
+  prune?: (ctx: RunContext, r: DevRun) => Promise<void>;
 }
 
 /** A first run that fails in the check step cannot be fixed by editing the sources (Docker, kubeconfig, cluster, port). */
@@ -134,6 +137,7 @@ async function devLoop(ctx: RunContext, render: RenderChoice, hooks: DevHooks, d
       deployed = true;
       ctx.out.event({ type: 'dev-run', run: n, ok: true, url: forward?.url, image: r.image?.ref, pods: r.readyPods });
       if (hooks.followLogs) stopLogs = await hooks.followLogs(r.deployed);
+      await (hooks.prune ?? pruneAfterDeploy)(ctx, r);
     } catch (e) {
       if (ctx.signal.aborted) {
         interruptedMidRun = true;

@@ -6,7 +6,7 @@ import type { RenderedManifest } from '../core/manifest/types.js';
 import type { BuildResult, ForwardInfo, ImageResult, ProjectInfo, SmokeResult } from '../core/model.js';
 import type { StepUi } from '../tasks/types.js';
 import type { Kube } from '../adapters/kube/client.js';
-import type { LoadResult } from '../adapters/loaders/index.js';
+import type { ImageLoader, LoadResult } from '../adapters/loaders/index.js';
 import type { AppliedObject } from '../adapters/kube/apply.js';
 import { checkStep, describeCheck } from '../tasks/check.js';
 import { describeTag, tagStep } from '../tasks/tag.js';
@@ -65,6 +65,8 @@ export interface RunResult {
   project: ProjectInfo;
   image: ImageResult;
   load: LoadResult;
+  /** The loader that put the image on the nodes (ship dev removes older images through it). */
+  loader: ImageLoader;
   manifest: RenderedManifest;
   deployed: Deployed;
   readyPods: string[];
@@ -183,7 +185,7 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
       smoke = await run('smoke', (ui) => smokeStep(ctx, { forward: via, appliedAt: applied.at, app: { kube, namespace: applied.namespace, ports: checked.ports } }, ui), () => explainSmoke({ url: new URL(ctx.opts.smokePath || '/', via.url).toString() }));
     }
 
-    return { project, image, load, manifest, deployed, readyPods, forward, smoke };
+    return { project, image, load, loader, manifest, deployed, readyPods, forward, smoke };
   });
 }
 

@@ -9,7 +9,8 @@ import { repo } from '../support/projects.js';
 import { until } from '../support/until.js';
 
 export { copyProject, repo } from '../support/projects.js';
-export const cli = join(repo, 'dist/cli.js');
+/** The built CLI; SHIP_E2E_CLI runs the tests against another build (e.g. the code before a fix). */
+export const cli = process.env.SHIP_E2E_CLI ?? join(repo, 'dist/cli.js');
 export const KUBECONFIG = '/var/lib/ship-cluster/kubeconfig';
 export const SOCKET = '/run/ship-cluster/containerd.sock';
 export const LOAD = `containerd:${SOCKET}`;
@@ -122,8 +123,10 @@ export type ShipProcess = ReturnType<typeof spawnShip>;
  * Starts ship (with --json) as a developer runs it: a child process whose events and stderr are
  * collected as they come. `args` may start with a command (`dev`).
  */
-export function spawnShip(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
-  const child: ResultPromise = execa(process.execPath, [cli, ...args, '--json'], {
+export function spawnShip(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[] } = {}) {
+  // prefix: a command that execs ship (prlimit --nofile=1024:1024), so the child's pid is ship's.
+  const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath];
+  const child: ResultPromise = execa(cmd!, [...pre, cli, ...args, '--json'], {
     env: opts.env ?? shipEnv(),
     extendEnv: false,
     reject: false,
@@ -182,8 +185,8 @@ export function spawnShip(args: string[], opts: { env?: NodeJS.ProcessEnv; timeo
  * Starts ship holding its forward (as a developer runs it) and resolves once the summary event
  * arrives, with the URL. stop() sends Ctrl-C (SIGINT) and returns the exit code.
  */
-export async function shipHolding(args: string[], env = shipEnv()) {
-  const ship = spawnShip(args, { env });
+export async function shipHolding(args: string[], env = shipEnv(), prefix?: string[]) {
+  const ship = spawnShip(args, { env, ...(prefix ? { prefix } : {}) });
   const summary = await ship.next((e) => e.type === 'summary', { timeoutMs: 900_000 });
   return Object.assign(ship, { url: summary.url as string });
 }

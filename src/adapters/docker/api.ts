@@ -40,6 +40,15 @@ export interface ImageInfo {
   layers?: string[];
 }
 
+/** One image as `docker image ls` lists it. */
+export interface ImageSummary {
+  id: string;
+  repoTags: string[];
+  /** Creation time, ms since the epoch. */
+  createdMs: number;
+  labels: Record<string, string>;
+}
+
 export interface ContainerInfo {
   id: string;
   name: string;
@@ -71,6 +80,13 @@ export interface DockerApi {
   /** undefined when the image does not exist. */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   tagImage(ref: string, repository: string, tag: string): Promise<void>;
+  /** Images carrying every given label (value '' = any value). */
+  listImages(labels: Record<string, string>): Promise<ImageSummary[]>;
+  /**
+   * Removes one name (repository:tag); the image goes with its last name. Resolves false when the
+   * engine refuses because a container uses it (never forced).
+   */
+  removeImage(ref: string): Promise<boolean>;
   /**
    * `docker save` as a stream. `platform` ("linux/amd64") is sent when the engine's API supports it
    * (1.48+), which avoids "content digest not found" with the containerd image store.

@@ -1,12 +1,19 @@
 // The Docker adapter: the ONLY place ship talks to a Docker engine (dockerode 5). The real
 // DockerApi (api.ts); where the engine is comes from endpoint.ts, error words from errors.ts.
 
+import { homedir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { InterruptedError, ShipError, errorMessage } from '../../errors.js';
+import { cacheDirectory } from '../../core/cache-dir.js';
+import { sleep } from '../../core/sleep.js';
 import { buildProgress, buildRefused, noImageId } from '../../core/build-progress.js';
 import type { BuildRequest, DockerApi, PushEvent } from './api.js';
 import { dockerEndpoint, modemOptions } from './endpoint.js';
-import { UNREACHABLE, engineMessage, errnoOf, isAbort, statusOf, unreachableError } from './errors.js';
+import { UNREACHABLE, droppedError, mayBeDaemonGoingDown, engineMessage, errnoOf, isAbort, isDroppedConnection, statusOf, unreachableError } from './errors.js';
+import { buildContainerLog, runningIn } from './build-containers.js';
 import { runExec } from './exec.js';
 import { readJsonLines } from './json-lines.js';
 
@@ -15,6 +22,46 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
   let client: Docker | undefined;
   const docker = () => (client ??= new Docker(modemOptions(ep)));
   let apiVersion: string | undefined;
+  const builds = buildContainerLog(buildRecordDir(env, ep.address), {
+    async inspect(id) {
+      try {
+        const c = await docker().getContainer(id).inspect();
+        return { running: Boolean(c.State?.Running) };
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw e;
+      }
+    },
+    async remove(id) {
+      await docker().getContainer(id).remove({ v: true });
+    },
+  });
+
+  /**
+   * Reads a streamed answer (build, push progress) to its end. The engine closing the connection
+   * in the middle of it — dockerd stopped — is the engine's failure (exit 6), not a bug in ship.
+   */
+  async function streamed<T>(during: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof ShipError) throw e;
+      if (isAbort(e, signal)) throw new InterruptedError();
+      if (isDroppedConnection(e)) throw droppedError(ep, during, e);
+      throw e;
+    }
+  }
+
+  /** A stream whose dropped connection errors as ShipError('docker') (what consumers of a save see). */
+  function guarded(source: NodeJS.ReadableStream, during: string, signal?: AbortSignal): NodeJS.ReadableStream {
+    const out = new PassThrough();
+    source.on('error', (e) => {
+      out.destroy(isAbort(e, signal) ? new InterruptedError() : isDroppedConnection(e) ? droppedError(ep, during, e) : e);
+    });
+    // A consumer that stops reading (an import that failed) ends the source too.
+    out.on('close', () => (source as unknown as { destroy?: () => void }).destroy?.());
+    return source.pipe(out);
+  }
 
   /** Runs one API call; a connection failure becomes ShipError('docker'), an abort InterruptedError. */
   async function call<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -52,6 +99,9 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
 
     async buildImage(req) {
       if (req.signal?.aborted) throw new InterruptedError();
+      // Intermediate containers that an earlier build left when the engine went away mid-step.
+      const leftovers = await builds.sweep().catch(() => []);
+      if (leftovers.length > 0) req.onLine?.(`removed ${leftovers.length} intermediate container${leftovers.length === 1 ? '' : 's'} an interrupted build left: ${leftovers.join(', ')}`);
       // A context that cannot be read (a file vanished, permissions) fails the upload: say so,
       // rather than mistaking its ENOENT for an unreachable daemon.
       let contextError: unknown;
@@ -82,7 +132,25 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
         // Refused before any step ran: Dockerfile parse errors (HTTP 400), unknown options.
         throw buildRefused(engineMessage(e), e);
       }
-      return followBuild(stream, req, async (tag) => (await api.inspectImage(tag))?.id);
+      const record = builds.start();
+      const onLine = (line: string) => {
+        const id = runningIn(line);
+        if (id) record.add(id);
+        req.onLine?.(line);
+      };
+      try {
+        return await streamed('the image build', () => followBuild(stream, { ...req, onLine }, async (tag) => (await api.inspectImage(tag))?.id), req.signal);
+      } catch (e) {
+        // A dockerd that is stopped kills the RUN step's container and reports that as the step's
+        // failure (or just ends the output) before it closes its API: a failure that looks like
+        // one is the daemon's when the daemon stops answering right after.
+        if (e instanceof ShipError && e.code === 'image' && !req.signal?.aborted && mayBeDaemonGoingDown(e.message) && (await engineGoesAway(5000))) {
+          throw droppedError(ep, 'the image build', e, e.details);
+        }
+        throw e;
+      } finally {
+        await record.finish().catch(() => undefined);
+      }
     },
 
     async inspectImage(ref) {
@@ -113,6 +181,29 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
       }
     },
 
+    async listImages(labels) {
+      const filters = { label: Object.entries(labels).map(([k, v]) => (v === '' ? k : `${k}=${v}`)) };
+      const list = await call(() => docker().listImages({ filters } as Docker.ListImagesOptions));
+      return list.map((i) => ({
+        id: i.Id,
+        repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+        createdMs: i.Created * 1000,
+        labels: i.Labels ?? {},
+      }));
+    },
+
+    async removeImage(ref) {
+      try {
+        await call(() => docker().getImage(ref).remove({ noprune: false }));
+        return true;
+      } catch (e) {
+        if (e instanceof ShipError) throw e;
+        if (statusOf(e) === 409) return false;
+        if (statusOf(e) === 404) return true;
+        throw new ShipError('image', `Could not remove the image ${ref}: ${engineMessage(e)}`, { cause: e });
+      }
+    },
+
     async saveImage(ref, opts = {}) {
       const platform = opts.platform && versionAtLeast(await engineApiVersion(), 1, 48) ? platformJson(opts.platform) : undefined;
       const modem = docker().modem as unknown as {
@@ -131,7 +222,7 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
                   statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
                   options: platform ? { platform } : {},
                 },
-                (err, data) => (err ? reject(err) : resolve(data)),
+                (err, data) => (err ? reject(err) : resolve(guarded(data, `docker save ${ref}`, opts.signal))),
               ),
             ),
           opts.signal,
@@ -172,13 +263,16 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
       });
       let failure: string | undefined;
       let digest: string | undefined;
-      await readJsonLines(stream as NodeJS.ReadableStream, opts.signal, (obj) => {
-        const e = obj as PushEvent;
-        const err = e.errorDetail?.message ?? e.error;
-        if (err) failure ??= String(err);
-        if (e.aux?.Digest) digest = e.aux.Digest;
-        opts.onEvent?.(e);
-      });
+      await streamed(`the push of ${ref}`, () =>
+        readJsonLines(stream as NodeJS.ReadableStream, opts.signal, (obj) => {
+          const e = obj as PushEvent;
+          const err = e.errorDetail?.message ?? e.error;
+          if (err) failure ??= String(err);
+          if (e.aux?.Digest) digest = e.aux.Digest;
+          opts.onEvent?.(e);
+        }),
+        opts.signal,
+      );
       if (failure !== undefined) {
         throw new ShipError('registry', `Pushing ${ref} failed: ${failure}`, {
           hint: /denied|unauthorized|authentication/i.test(failure)
@@ -189,7 +283,34 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
       return digest ? { digest } : {};
     },
   };
+  /** Whether the engine stops answering within `ms` (asked every 250 ms). */
+  async function engineGoesAway(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      try {
+        await docker().ping();
+      } catch {
+        return true;
+      }
+      if (Date.now() >= until) return false;
+      await sleep(250);
+    }
+  }
   return api;
+}
+
+/** One directory of build records per engine, in ship's cache directory. */
+function buildRecordDir(env: NodeJS.ProcessEnv, address: string): string | undefined {
+  let home: string | undefined = env.HOME;
+  if (!home) {
+    try {
+      home = homedir();
+    } catch {
+      home = undefined;
+    }
+  }
+  const cache = cacheDirectory(env, home);
+  return cache ? join(cache, 'build-containers', createHash('sha256').update(address).digest('hex').slice(0, 12)) : undefined;
 }
 
 

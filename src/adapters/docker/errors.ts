@@ -50,3 +50,38 @@ export function engineMessage(e: unknown): string {
   return (m ? m[1]! : msg).trim();
 }
 
+
+/**
+ * A connection that the engine closed in the middle of an answer: Node's `Error: aborted`
+ * (ECONNRESET) from the response, a reset or broken pipe on the socket, a stream closed before its
+ * end. What a daemon that is stopped during a build, a save, a push or an exec leaves behind.
+ */
+export function isDroppedConnection(e: unknown): boolean {
+  if (statusOf(e) !== undefined) return false;
+  const code = errnoOf(e);
+  if (code && ['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNREFUSED', 'ENOENT', 'ECONNABORTED', 'UND_ERR_SOCKET'].includes(code)) return true;
+  const msg = errorMessage(e);
+  return /^(aborted|socket hang up|premature close)$/i.test(msg.trim());
+}
+
+/** The engine went away while ship was in the middle of `during` ("the image build"). */
+export function droppedError(ep: DockerEndpoint, during: string, e: unknown, details: string[] = []): ShipError {
+  const code = errnoOf(e);
+  const how = e instanceof ShipError ? `it stopped answering after: ${e.message}` : `the connection closed (${code ?? errorMessage(e)})`;
+  return new ShipError('docker', `The Docker daemon at ${ep.address} stopped during ${during}: ${how}.`, {
+    hint:
+      'Check that dockerd is running (docker version; its log, e.g. journalctl -u docker), start it again and re-run ship. ' +
+      'Intermediate containers a build left are removed by ship\'s next build.',
+    cause: e,
+    details,
+  });
+}
+
+/**
+ * A build failure that a daemon going down also causes: its RUN container killed (137, 143), the
+ * build cancelled, or an output that just ended. Only then is it worth asking whether the engine
+ * is still there.
+ */
+export function mayBeDaemonGoingDown(message: string): boolean {
+  return /non-zero code: (137|143)\b|shutting down|context canceled|without reporting an image ID|connection reset|unexpected EOF/i.test(message);
+}

@@ -31,3 +31,21 @@ export async function readPodIfAny(kube: Kube, name: string, namespace: string):
     return undefined;
   }
 }
+
+/**
+ * The images every pod of the cluster names (containers and init containers), in every namespace
+ * when that may be listed, else in `namespace`; undefined when neither can be read.
+ */
+export async function podImages(kube: Kube, namespace: string): Promise<string[] | undefined> {
+  const imagesOf = (pods: V1Pod[]) =>
+    pods.flatMap((p) => [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].map((c) => c.image ?? '').filter(Boolean));
+  try {
+    return imagesOf((await kube.core.listPodForAllNamespaces({})).items);
+  } catch {
+    try {
+      return imagesOf((await kube.core.listNamespacedPod({ namespace })).items);
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { ShipError, InterruptedError } from '../../errors.js';
 import type { ProcessRunner } from '../process.js';
 import { DEFAULT_SNAPSHOTTER, K8S_NAMESPACE } from '../../core/ctr-protocol.js';
-import { ensureImage, hasEverywhere, summarize } from './ctr.js';
+import { ensureImage, hasEverywhere, removeEverywhere, summarize } from './ctr.js';
 import type { CtrTarget } from './ctr-target.js';
 import { saveSource } from './nodes.js';
 import type { ImageLoader, LoaderDocker } from './types.js';
@@ -69,5 +69,6 @@ export function createContainerdLoader(deps: { docker: LoaderDocker; runner: Pro
       });
       return summarize('containerd', outcomes);
     },
+    removeImages: (refs, signal) => removeEverywhere([target], refs, signal),
   };
 }

@@ -5,7 +5,7 @@
 
 import { canonicalRef } from '../../core/image-ref.js';
 import { commonHeld } from '../../core/layer-plan.js';
-import { ctrArgs, imageId, DEFAULT_SNAPSHOTTER } from '../../core/ctr-protocol.js';
+import { ctrArgs, imageId, namesToRemove, parseImageTable, DEFAULT_SNAPSHOTTER } from '../../core/ctr-protocol.js';
 import type { Readable } from 'node:stream';
 import { filterSave, type FilterStats } from './save-filter.js';
 import { ShipError, InterruptedError, errorMessage } from '../../errors.js';
@@ -50,8 +50,9 @@ async function importEach(targets: CtrTarget[], snapshotters: string[], source: 
     return await Promise.all(
       targets.map(async (t, k): Promise<ImportOutcome> => {
         const t0 = Date.now();
+        // The Docker engine going away mid-save is its own failure (exit 6), said as the adapter said it.
         const saveFailed = () =>
-          new ShipError('load', `docker save of ${image.ref} failed: ${inputs.error!.message}`, {
+          inputs.error instanceof ShipError ? inputs.error : new ShipError('load', `docker save of ${image.ref} failed: ${inputs.error!.message}`, {
             hint: 'Check that Docker still has the image: docker image inspect ' + image.ref,
             cause: inputs.error,
           });
@@ -182,6 +183,29 @@ export async function hasEverywhere(targets: CtrTarget[], image: LocalImage, sig
     if (e instanceof InterruptedError || signal?.aborted) throw new InterruptedError();
     return undefined;
   }
+}
+
+/**
+ * Removes these images (refs as Docker names them) from every target: the names and the import's
+ * and the CRI's names of the same image, unless another name still points at it. Resolves with the
+ * refs that are on no target any more and those that could not be removed.
+ */
+export async function removeEverywhere(targets: CtrTarget[], refs: string[], signal?: AbortSignal): Promise<{ removed: string[]; failed: string[] }> {
+  const failed = new Set<string>();
+  const wanted = refs.map((r) => canonicalRef(r));
+  await Promise.all(
+    targets.map(async (t) => {
+      try {
+        const table = parseImageTable(await ctrOk(t, 'Listing the images', ctrArgs.table(), signal));
+        const names = namesToRemove(table, wanted);
+        if (names.length > 0) await ctrOk(t, `Removing ${names.length} old images`, ctrArgs.remove(names), signal);
+      } catch (e) {
+        if (signal?.aborted) throw new InterruptedError();
+        for (const r of refs) failed.add(r);
+      }
+    }),
+  );
+  return { removed: refs.filter((r) => !failed.has(r)), failed: [...failed] };
 }
 
 /** Summarise per-node outcomes as the step's LoadResult. */

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { ShipError, InterruptedError, errorMessage } from '../../errors.js';
 import { DEFAULT_SNAPSHOTTER, parseSnapshotter } from '../../core/ctr-protocol.js';
-import { ensureImage, hasEverywhere, summarize, type EnsureOptions, type SaveFacts } from './ctr.js';
+import { ensureImage, hasEverywhere, removeEverywhere, summarize, type EnsureOptions, type SaveFacts } from './ctr.js';
 import type { CtrTarget } from './ctr-target.js';
 import type { ImageInfo } from '../docker/api.js';
 import type { ImageLoader, LoadResult, LoaderDocker } from './types.js';
@@ -171,6 +171,9 @@ export function createNodeLoader(docker: LoaderDocker, flavor: NodeFlavor, clust
         ...saveSource(docker, image.ref, opts.signal),
       });
       return summarize(flavor.tool, outcomes);
+    },
+    async removeImages(refs, signal) {
+      return removeEverywhere(await targets(), refs, signal);
     },
   };
 }

@@ -31,6 +31,11 @@ export interface ImageLoader {
   preflight?(signal?: AbortSignal): Promise<void>;
   /** Get the image onto every node (skips nodes that have it, tags where only the tag is missing). */
   load(image: LocalImage, opts: { signal?: AbortSignal; onInfo?: (m: string) => void }): Promise<LoadResult>;
+  /**
+   * Removes images ship loaded earlier (refs as Docker names them) from every node; absent when the
+   * cluster keeps no copy of its own (shared daemon, registry) or ship cannot remove it (minikube).
+   */
+  removeImages?(refs: string[], signal?: AbortSignal): Promise<{ removed: string[]; failed: string[] }>;
 }
 
 /** The part of the Docker adapter (src/adapters/docker/) that loaders use. */
