@@ -69,12 +69,17 @@ export interface LiveUpdateInput {
   onStage?: (stage: 'compile' | 'sync' | 'restart' | 'answer') => void;
 }
 
-/** Whether the pods ship synced are still the app's pods: none gone, none new. */
+/**
+ * Whether the pods ship synced still run what it synced: none gone, none new, no container
+ * restarted (a restarted container starts again from the image, without the synced files).
+ */
 export function podsChanged(before: LivePod[], now: LivePod[]): string | undefined {
-  const nowUids = new Set(now.map((p) => p.uid));
+  const nowByUid = new Map(now.map((p) => [p.uid, p]));
   const beforeUids = new Set(before.map((p) => p.uid));
-  const gone = before.find((p) => !nowUids.has(p.uid));
+  const gone = before.find((p) => !nowByUid.has(p.uid));
   if (gone) return `pod ${gone.name} was replaced or is not Ready`;
+  const restarted = before.find((p) => nowByUid.get(p.uid)!.restarts !== p.restarts);
+  if (restarted) return `the container of pod ${restarted.name} restarted`;
   const added = now.find((p) => !beforeUids.has(p.uid));
   if (added) return `pod ${added.name} is new`;
   return undefined;

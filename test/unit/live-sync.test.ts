@@ -124,6 +124,7 @@ describe('the pods a live update goes into', () => {
     expect(podsChanged([a, b], [a, b])).toBeUndefined();
     expect(podsChanged([a, b], [a])).toBe('pod b was replaced or is not Ready');
     expect(podsChanged([a], [a, { ...b, name: 'a-new' }])).toBe('pod a-new is new');
+    expect(podsChanged([a, b], [a, { ...b, restarts: 1 }])).toBe('the container of pod b restarted');
   });
 });
 

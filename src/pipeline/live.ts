@@ -1,0 +1,244 @@
+// Live update in the `ship dev` loop: the dev-image step inserted after the image step, the live
+// session started after each full deploy, one live update per batch of saves (or the reason it
+// has to be a full rebuild), the JDWP forward of --debug, and the watch that turns a replaced pod
+// into a rebuild (a new pod starts from the image, which lacks the live updates).
+
+import { readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { ListrTask } from 'listr2';
+import { ShipError, errorMessage, isShipError } from '../errors.js';
+import { syncLine, type ChangeFacts } from '../core/live-plan.js';
+import { podSelector } from '../core/wait-plan.js';
+import { startForward } from '../adapters/kube/forward.js';
+import { liveUnsupported, prepareDevImage, type DevSetup } from '../tasks/dev-image.js';
+import { currentPods, liveUpdate, podsChanged, type LiveSession } from '../tasks/live.js';
+import { waitForAnswer } from '../tasks/smoke.js';
+import { formatDuration } from './run.js';
+import type { ShipContext } from './context.js';
+
+export interface LiveOptions {
+  /** false: --no-live (every save rebuilds and redeploys). */
+  live: boolean;
+  /** --debug: the JDWP port in the pod and on 127.0.0.1. */
+  debugPort?: number;
+  /** How often the app's pods are checked for replacements (default 2 s). */
+  podPollMs?: number;
+}
+
+export class LiveDev {
+  private session?: LiveSession;
+  private setup?: DevSetup;
+  private facts?: { pom: string; classesDir: string; jars: string[] };
+  /** Why live update is off for this session (said once). */
+  private off?: string;
+  private debugForwardOpen = false;
+
+  constructor(readonly opts: LiveOptions) {
+    if (!opts.live) this.off = '--no-live';
+  }
+
+  get active(): boolean {
+    return Boolean(this.session);
+  }
+
+  /** The step after `image`: the dev image replaces the project image in this run. */
+  devImageTask(): ListrTask<ShipContext> {
+    return {
+      title: 'dev image',
+      skip: () => (this.off ? `dev image · live update off (${this.off})` : false),
+      task: async (ctx, task) => {
+        this.session = undefined;
+        const project = ctx.project!;
+        const base = ctx.image!;
+        const unsupported = liveUnsupported(project);
+        if (unsupported) return this.turnOff(ctx, unsupported, task);
+        const pom = await readFile(join(project.dir, 'pom.xml'), 'utf8').catch(() => '');
+        try {
+          const setup = await prepareDevImage({
+            docker: ctx.docker!,
+            runner: ctx.runner!,
+            env: ctx.env,
+            signal: ctx.signal,
+            project,
+            base,
+            built: ctx.timings.some((t) => t.step === 'build' && t.status === 'done'),
+            ...(this.opts.debugPort ? { debugPort: this.opts.debugPort } : {}),
+            ...(this.facts ? { cached: this.facts } : {}),
+            pom,
+            onLine: (l) => (task.output = l),
+          });
+          this.facts = setup.facts;
+          this.setup = setup;
+          ctx.image = setup.image;
+          task.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath with DevTools ${setup.bootVersion}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
+        } catch (e) {
+          if (ctx.signal.aborted) throw e;
+          // The project image still deploys; live update is off until the next full deploy works.
+          this.setup = undefined;
+          ctx.out.warn(`live update unavailable for this deploy: ${isShipError(e) ? e.message : errorMessage(e)}`);
+          for (const d of isShipError(e) ? e.details : []) ctx.out.info('  ' + d);
+          ctx.out.event({ type: 'live', status: 'unavailable', reason: isShipError(e) ? e.message : errorMessage(e) });
+          task.skip('dev image · not built: this deploy runs the project image, saves rebuild');
+        }
+      },
+    };
+  }
+
+  private turnOff(ctx: ShipContext, why: string, task: { skip(m?: string): void }) {
+    this.off = why;
+    ctx.out.warn(`live update off: ${why}`);
+    ctx.out.event({ type: 'live', status: 'off', reason: why });
+    task.skip(`dev image · live update off (${why})`);
+  }
+
+  /** The step after `forward` with --debug: 127.0.0.1:PORT → the pod's JDWP port. */
+  debugForwardTask(): ListrTask<ShipContext> {
+    return {
+      title: 'debug',
+      skip: () => (!this.opts.debugPort || this.debugForwardOpen ? 'debug · forwarded already' : false),
+      task: async (ctx, task) => {
+        const port = this.opts.debugPort!;
+        const kube = ctx.kube!;
+        const fwd = await startForward(kube, {
+          namespace: ctx.namespace ?? kube.namespace,
+          labelSelector: podSelector(ctx.manifest!.objects, ctx.project!.name),
+          pod: ctx.readyPods?.[0],
+          localPort: port,
+          remotePort: port,
+          signal: ctx.signal,
+          onEvent: (e) => ctx.out.event({ ...e, type: `debug-forward-${e.type}` }),
+        });
+        this.debugForwardOpen = true;
+        ctx.cleanups.push(() => fwd.close());
+        task.title = `debug · JDWP 127.0.0.1:${fwd.localPort} → pod/${fwd.pod()}:${port}`;
+        ctx.out.info(`debugger: attach to localhost:${fwd.localPort} (IntelliJ: Run → Edit Configurations → Remote JVM Debug, host localhost, port ${fwd.localPort}; VS Code: "type": "java", "request": "attach", "hostName": "localhost", "port": ${fwd.localPort})`);
+        ctx.out.event({ type: 'debug', localPort: fwd.localPort, remotePort: port, pod: fwd.pod() });
+      },
+    };
+  }
+
+  /** After a successful full deploy: the pods now run the dev image with exactly what the session knows. */
+  async afterDeploy(ctx: ShipContext): Promise<void> {
+    this.session = undefined;
+    const setup = this.setup;
+    if (!setup || ctx.image?.ref !== setup.image.ref) return;
+    const kube = ctx.kube!;
+    const base = {
+      kube,
+      namespace: ctx.namespace ?? kube.namespace,
+      selector: podSelector(ctx.manifest!.objects, ctx.project!.name),
+      imageRef: setup.image.ref,
+    };
+    const pods = await currentPods(base).catch(() => []);
+    this.session = {
+      ...base,
+      maven: setup.maven,
+      classesDir: setup.classesDir,
+      snapshotter: setup.snapshotter,
+      podHolds: setup.holds,
+      pods,
+      changeFacts: changeFacts(ctx),
+      updates: 0,
+    };
+    ctx.out.info(`live update on: saves under src/main go into ${pods.map((p) => p.name).join(', ')} without a new image (--no-live turns it off)`);
+  }
+
+  /**
+   * One batch of saves. Resolves true when it was live-updated (or needed nothing, or did not
+   * compile: the pods keep their code); false when the caller must rebuild and redeploy.
+   */
+  async update(ctx: ShipContext, files: string[], savedAt: number): Promise<boolean> {
+    const s = this.session;
+    if (!s) return false;
+    const started = Date.now();
+    ctx.out.event({ type: 'live', status: 'start', files: files.map((f) => relative(ctx.opts.projectDir, f).split(sep).join('/')) });
+    const url = new URL(ctx.opts.smokePath || '/', ctx.forward!.url).toString();
+    const outcome = await liveUpdate({
+      session: s,
+      files,
+      projectDir: ctx.opts.projectDir,
+      savedAt,
+      runner: ctx.runner!,
+      env: ctx.env,
+      signal: ctx.signal,
+      answer: async () => (await waitForAnswer(url, { deadline: Date.now() + 30_000, signal: ctx.signal })).status,
+      onStage: (stage) => ctx.out.event({ type: 'live', status: 'stage', stage }),
+    });
+    switch (outcome.kind) {
+      case 'synced': {
+        ctx.out.info(syncLine([...outcome.files, ...outcome.removed], outcome.pods, outcome.timings));
+        ctx.out.event({ type: 'live', status: 'end', ok: true, files: outcome.files, removed: outcome.removed, pods: outcome.pods, httpStatus: outcome.status, ...outcome.timings });
+        return true;
+      }
+      case 'nothing':
+        ctx.out.info(`live update: nothing to sync (${outcome.why})`);
+        ctx.out.event({ type: 'live', status: 'end', ok: true, nothing: outcome.why, durationMs: Date.now() - started });
+        return true;
+      case 'compile-error':
+        ctx.out.warn(`live update: compile failed (${formatDuration(outcome.compileMs)}); the pods keep the last good code`);
+        for (const l of outcome.lines) ctx.out.info('  ' + l);
+        ctx.out.event({ type: 'live', status: 'end', ok: false, error: 'compile', lines: outcome.lines, compileMs: outcome.compileMs });
+        return true;
+      case 'fallback':
+        if (ctx.signal.aborted) return true;
+        ctx.out.info(`live update not possible: ${outcome.reason} → full rebuild and redeploy`);
+        ctx.out.event({ type: 'live', status: 'fallback', stage: outcome.stage, reason: outcome.reason, ...(outcome.file ? { file: outcome.file } : {}), durationMs: Date.now() - started });
+        this.session = undefined;
+        return false;
+    }
+  }
+
+  /**
+   * Checks the app's pods every few seconds while live updates are in them: a replaced pod (or a
+   * restarted container) starts from the image, which lacks them, so `redeploy` is asked for with
+   * the reason. Returns the stop.
+   */
+  watchPods(ctx: ShipContext, isBusy: () => boolean, redeploy: (reason: string) => void): () => void {
+    let stopped = false;
+    let running = false;
+    const tick = async () => {
+      const s = this.session;
+      if (stopped || running || !s || isBusy()) return;
+      running = true;
+      try {
+        const now = await currentPods(s);
+        if (this.session !== s || isBusy()) return;
+        const changed = podsChanged(s.pods, now);
+        if (!changed) return;
+        if (s.updates === 0) {
+          // The image holds the current code: a new pod runs it; follow the new set.
+          s.pods = now;
+          return;
+        }
+        this.session = undefined;
+        const reason = `${changed} after ${s.updates} live update${s.updates === 1 ? '' : 's'}: the image lacks them`;
+        ctx.out.info(`live update: ${reason} → full rebuild and redeploy`);
+        ctx.out.event({ type: 'live', status: 'fallback', stage: 'pods', reason });
+        redeploy(reason);
+      } catch {
+        // the API did not answer this time; the next tick asks again
+      } finally {
+        running = false;
+      }
+    };
+    const timer = setInterval(() => void tick(), this.opts.podPollMs ?? 2000);
+    timer.unref();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+}
+
+function changeFacts(ctx: ShipContext): ChangeFacts {
+  const dir = ctx.opts.projectDir;
+  const rel = (p: string) => relative(dir, p).split(sep).join('/');
+  return {
+    ...(ctx.project?.dockerfile ? { dockerfile: rel(ctx.project.dockerfile) } : {}),
+    manifests: [...ctx.opts.manifests.map(rel), ...new Set((ctx.manifest?.objects ?? []).map((o) => o.source.file).filter((f) => !f.startsWith('<')))],
+  };
+}
+
+export function assertDebugPort(port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ShipError('usage', `--debug-port ${port}: not a port number.`, { hint: 'For example --debug-port 5005.' });
+}
