@@ -14,6 +14,8 @@ import { liveUnsupported, prepareDevImage, type DevSetup } from '../tasks/dev-im
 import { currentPods, liveUpdate, podsChanged, type LiveSession } from '../tasks/live.js';
 import { waitForAnswer } from '../tasks/smoke.js';
 import { formatDuration } from './run.js';
+import { MavenDaemon, findMavenHome } from '../adapters/live/maven-daemon.js';
+import { cacheDirectory } from '../code-cache.js';
 import type { ShipContext } from './context.js';
 
 export interface LiveOptions {
@@ -32,6 +34,7 @@ export class LiveDev {
   /** Why live update is off for this session (said once). */
   private off?: string;
   private debugForwardOpen = false;
+  private daemon?: Promise<MavenDaemon | undefined>;
 
   constructor(readonly opts: LiveOptions) {
     if (!opts.live) this.off = '--no-live';
@@ -130,9 +133,11 @@ export class LiveDev {
       imageRef: setup.image.ref,
     };
     const pods = await currentPods(base).catch(() => []);
+    const daemon = await this.warmMaven(ctx, setup);
     this.session = {
       ...base,
       maven: setup.maven,
+      ...(daemon ? { daemon } : {}),
       classesDir: setup.classesDir,
       snapshotter: setup.snapshotter,
       podHolds: setup.holds,
@@ -141,6 +146,33 @@ export class LiveDev {
       updates: 0,
     };
     ctx.out.info(`live update on: saves under src/main go into ${pods.map((p) => p.name).join(', ')} without a new image (--no-live turns it off)`);
+  }
+
+  /**
+   * The warm Maven of this dev session: started once, in the background (the first compiles run
+   * Maven as a process until it is up), warmed with a compile of the unchanged sources.
+   */
+  private async warmMaven(ctx: ShipContext, setup: DevSetup): Promise<MavenDaemon | undefined> {
+    if (this.daemon) {
+      const d = await this.daemon;
+      return d?.alive ? d : undefined;
+    }
+    const home = setup.maven.mvn === 'mvn' && ctx.env.SHIP_LIVE_MAVEN_DAEMON !== '0' ? findMavenHome(ctx.env) : undefined;
+    if (!home) return undefined;
+    const cacheDir = cacheDirectory(ctx.env, ctx.env.HOME) ?? join(ctx.opts.projectDir, '.ship-cache');
+    this.daemon = MavenDaemon.start({ mavenHome: home, cacheDir, env: ctx.env }).then(
+      async (d) => {
+        ctx.cleanups.push(() => d.close());
+        await d.run(setup.maven.dir, ['-B', '-o', '-q', 'compile']);
+        if (this.session) this.session.daemon = d;
+        return d;
+      },
+      (e: unknown) => {
+        ctx.out.event({ type: 'live', status: 'maven', warm: false, reason: errorMessage(e) });
+        return undefined;
+      },
+    );
+    return undefined;
   }
 
   /**

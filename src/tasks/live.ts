@@ -18,6 +18,7 @@ import {
   type OutputSnapshot,
 } from '../core/live-plan.js';
 import { compileIncremental, type MavenProject } from '../adapters/live/maven.js';
+import type { MavenDaemon } from '../adapters/live/maven-daemon.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
 import { syncIntoPod } from '../adapters/live/pod-sync.js';
 import { watchRestart, type RestartOutcome } from '../adapters/live/restart-watch.js';
@@ -34,6 +35,8 @@ export interface LiveSession {
   /** The dev image the pods run. */
   imageRef: string;
   maven: MavenProject;
+  /** The warm Maven, once it is up (compiles run as processes until then). */
+  daemon?: MavenDaemon;
   classesDir: string;
   snapshotter: OutputSnapshotter;
   /** What the pods' classes directory holds now. */
@@ -108,7 +111,7 @@ export async function liveUpdate(input: LiveUpdateInput): Promise<LiveOutcome> {
 
   input.onStage?.('compile');
   const compileStart = Date.now();
-  const compiled = await compileIncremental(s.maven, { runner: input.runner, env: input.env, signal: input.signal, ...(input.onLine ? { onLine: input.onLine } : {}) });
+  const compiled = await compileIncremental(s.maven, { runner: input.runner, env: input.env, signal: input.signal, ...(s.daemon ? { daemon: s.daemon } : {}), ...(input.onLine ? { onLine: input.onLine } : {}) });
   const compileMs = Date.now() - compileStart;
   if (!compiled.ok) return { kind: 'compile-error', lines: compiled.lines, compileMs };
 

@@ -146,3 +146,20 @@ describe('Maven commands (data)', () => {
     expect(quickMavenEnv({}).MAVEN_OPTS).toBe('-XX:TieredStopAtLevel=1 -XX:+UseSerialGC');
   });
 });
+
+describe('compile errors from Maven output', () => {
+  it('keeps the compiler lines, drops Maven advice', async () => {
+    const { errorLines } = await import('../../src/adapters/live/maven.js');
+    expect(
+      errorLines([
+        '[INFO] building',
+        '[ERROR] COMPILATION ERROR : ',
+        '[ERROR] /p/src/main/java/A.java:[13,34] illegal start of expression',
+        '[ERROR] ',
+        '[ERROR] -> [Help 1]',
+        '[ERROR] [Help 1] http://cwiki.apache.org/confluence/display/MAVEN/MojoFailureException',
+        '[ERROR] Re-run Maven using the -X switch to enable full debug logging.',
+      ]),
+    ).toEqual(['[ERROR] COMPILATION ERROR : ', '[ERROR] /p/src/main/java/A.java:[13,34] illegal start of expression']);
+  });
+});

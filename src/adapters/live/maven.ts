@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ShipError } from '../../errors.js';
 import type { ProcessRunner } from '../process.js';
+import type { MavenDaemon } from './maven-daemon.js';
 
 /** JVM flags for Maven's own short-lived JVM: C1 only and the serial GC start quicker (measured in bench/live.mjs). */
 export const QUICK_MAVEN_OPTS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
@@ -20,6 +21,8 @@ export interface MavenProject {
 
 export interface MavenRun {
   runner: ProcessRunner;
+  /** A warm Maven (maven-daemon.ts) for the compile; without it, or when it is gone, Maven runs as a process. */
+  daemon?: Pick<MavenDaemon, 'alive' | 'run'>;
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
   onLine?: (line: string) => void;
@@ -97,11 +100,23 @@ export async function mavenDevFacts(p: MavenProject, run: MavenRun): Promise<Dev
 /** Compiles; a compile error comes back as the failing lines (the caller reports them, the pod keeps its code). */
 export async function compileIncremental(p: MavenProject, run: MavenRun): Promise<{ ok: true } | { ok: false; lines: string[] }> {
   const [bin, args] = compileCommand(p);
+  if (run.daemon?.alive && bin === 'mvn') {
+    const d = await run.daemon.run(p.dir, args, run.onLine);
+    if (d.exitCode === 0) return { ok: true };
+    if (d.exitCode > 0) return { ok: false, lines: errorLines(d.tail) };
+    // The warm Maven is gone: the process below does this compile.
+  }
   const r = await run.runner.run(bin, args, { cwd: p.dir, env: quickMavenEnv(run.env), signal: run.signal, onLine: run.onLine, keepLines: 60 });
   if (r.startError) throw new ShipError('build', `Could not start ${bin}: ${r.startError.message}`, { hint: 'Install Maven, or add the Maven wrapper (mvnw) to the project.' });
   if (r.exitCode === 0) return { ok: true };
-  const errors = r.tail.filter((l) => /\[ERROR\]/.test(l) && !/^\[ERROR\] (-> \[Help|Re-run Maven|For more information|To see the full|$)/.test(l.trim()));
-  return { ok: false, lines: (errors.length ? errors : r.tail).slice(0, 20) };
+  return { ok: false, lines: errorLines(r.tail) };
+}
+
+/** The compiler's own error lines from Maven's output, without Maven's advice lines. */
+export function errorLines(tail: string[]): string[] {
+  const advice = /^\[ERROR\]\s*(-> \[Help|\[Help \d|Re-run Maven|For more information|To see the full|$)/;
+  const errors = tail.filter((l) => /\[ERROR\]/.test(l) && !advice.test(l.trim()));
+  return (errors.length ? errors : tail).slice(0, 20);
 }
 
 export const DEVTOOLS = 'org.springframework.boot:spring-boot-devtools';
