@@ -11,6 +11,7 @@ import { syncLine, type ChangeFacts } from '../core/live-plan.js';
 import { podSelector } from '../core/wait-plan.js';
 import { startForward } from '../adapters/kube/forward.js';
 import { liveUnsupported, prepareDevImage, type DevSetup } from '../tasks/dev-image.js';
+import { buildDebugImage } from '../adapters/live/dev-image.js';
 import { currentPods, liveUpdate, podsChanged, type LiveSession } from '../tasks/live.js';
 import { waitForAnswer } from '../tasks/smoke.js';
 import { formatDuration } from './run.js';
@@ -44,17 +45,22 @@ export class LiveDev {
     return Boolean(this.session);
   }
 
-  /** The step after `image`: the dev image replaces the project image in this run. */
+  /**
+   * The step after `image`: the dev image replaces the project image in this run. Without live
+   * update, --debug still gets its JDWP agent (the project image plus JAVA_TOOL_OPTIONS).
+   */
   devImageTask(): ListrTask<ShipContext> {
     return {
       title: 'dev image',
-      skip: () => (this.off ? `dev image · live update off (${this.off})` : false),
+      skip: () => (this.off && !this.opts.debugPort ? `dev image · live update off (${this.off})` : false),
       task: async (ctx, task) => {
         this.session = undefined;
+        this.setup = undefined;
         const project = ctx.project!;
         const base = ctx.image!;
-        const unsupported = liveUnsupported(project);
-        if (unsupported) return this.turnOff(ctx, unsupported, task);
+        const unsupported = this.off ? undefined : liveUnsupported(project);
+        if (unsupported) this.turnOff(ctx, unsupported);
+        if (this.off) return this.debugOnly(ctx, task, `live update off (${this.off})`);
         const pom = await readFile(join(project.dir, 'pom.xml'), 'utf8').catch(() => '');
         try {
           const setup = await prepareDevImage({
@@ -77,21 +83,26 @@ export class LiveDev {
         } catch (e) {
           if (ctx.signal.aborted) throw e;
           // The project image still deploys; live update is off until the next full deploy works.
-          this.setup = undefined;
-          ctx.out.warn(`live update unavailable for this deploy: ${isShipError(e) ? e.message : errorMessage(e)}`);
+          const why = isShipError(e) ? e.message : errorMessage(e);
+          ctx.out.warn(`live update unavailable for this deploy: ${why}`);
           for (const d of isShipError(e) ? e.details : []) ctx.out.info('  ' + d);
-          ctx.out.event({ type: 'live', status: 'unavailable', reason: isShipError(e) ? e.message : errorMessage(e) });
-          task.skip('dev image · not built: this deploy runs the project image, saves rebuild');
+          ctx.out.event({ type: 'live', status: 'unavailable', reason: why });
+          await this.debugOnly(ctx, task, 'not built: this deploy runs the project image, saves rebuild');
         }
       },
     };
   }
 
-  private turnOff(ctx: ShipContext, why: string, task: { skip(m?: string): void }) {
+  private async debugOnly(ctx: ShipContext, task: { skip(m?: string): void; title: string }, why: string): Promise<void> {
+    if (!this.opts.debugPort) return task.skip(`dev image · ${why}`);
+    ctx.image = await buildDebugImage(ctx.docker!, ctx.image!, this.opts.debugPort, ctx.signal);
+    task.title = `dev image · ${ctx.image.ref} (the project image with JDWP :${this.opts.debugPort}; ${why})`;
+  }
+
+  private turnOff(ctx: ShipContext, why: string) {
     this.off = why;
     ctx.out.warn(`live update off: ${why}`);
     ctx.out.event({ type: 'live', status: 'off', reason: why });
-    task.skip(`dev image · live update off (${why})`);
   }
 
   /** The step after `forward` with --debug: 127.0.0.1:PORT → the pod's JDWP port. */
