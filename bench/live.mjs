@@ -75,22 +75,27 @@ async function namespace(name) {
   return ns;
 }
 
-/** `ship dev` with its JSON events; resolves the first deploy's URL. */
-function startDev(dir, ns, extra) {
-  const child = execa(process.execPath, [cli, 'dev', dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--json', ...extra], { env, extendEnv: false, reject: false });
+/** ship's --json events, collected as they arrive. */
+function jsonEvents(child) {
   const events = [];
   let buf = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
   child.stdout.on('data', (d) => {
     buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       if (line.trim()) events.push(JSON.parse(line));
     }
   });
+  return events;
+}
+
+/** `ship dev` with its JSON events; resolves the first deploy's URL. */
+function startDev(dir, ns, extra) {
+  const child = execa(process.execPath, [cli, 'dev', dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--json', ...extra], { env, extendEnv: false, reject: false });
+  const events = jsonEvents(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
   const until = async (match, from) => {
     for (;;) {
       const e = events.slice(from).find(match);
@@ -151,18 +156,7 @@ async function benchOneShot() {
     // ship holds the forward; it is stopped once the new text was served.
     const run = (want) => {
       const child = execa(process.execPath, [cli, dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', String(port), '--json'], { env, extendEnv: false, reject: false });
-      const events = [];
-      let buf = '';
-      child.stdout.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) events.push(JSON.parse(line));
-        }
-      });
-      return { child, events, want };
+      return { child, events: jsonEvents(child), want };
     };
     const first = run('first');
     await servedAfter(`http://127.0.0.1:${port}/`, 'Hello from kubernetes-spring!', Date.now());
