@@ -7,14 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { ShipError, errorMessage, isShipError } from '../errors.js';
-import { syncLine, type ChangeFacts } from '../core/live-plan.js';
+import { DEFAULT_DEBUG_PORT, syncLine, type ChangeFacts } from '../core/live-plan.js';
 import { podSelector } from '../core/wait-plan.js';
-import { startForward } from '../adapters/kube/forward.js';
+import { assertPortFree, startForward } from '../adapters/kube/forward.js';
 import { liveUnsupported, prepareDevImage, type DevSetup } from '../tasks/dev-image.js';
 import { buildDebugImage } from '../adapters/live/dev-image.js';
 import { currentPods, liveUpdate, podsChanged, type LiveSession } from '../tasks/live.js';
 import { waitForAnswer } from '../tasks/smoke.js';
-import { formatDuration } from './run.js';
+import { formatDuration, timed } from './run.js';
 import { MavenDaemon, findMavenHome } from '../adapters/live/maven-daemon.js';
 import { cacheDirectory } from '../code-cache.js';
 import type { ShipContext } from './context.js';
@@ -51,7 +51,7 @@ export class LiveDev {
    */
   devImageTask(): ListrTask<ShipContext> {
     return {
-      title: 'dev image',
+      title: this.opts.live ? 'dev image' : 'debug image',
       skip: () => (this.off && !this.opts.debugPort ? `dev image · live update off (${this.off})` : false),
       task: async (ctx, task) => {
         this.session = undefined;
@@ -98,7 +98,7 @@ export class LiveDev {
   private async debugOnly(ctx: ShipContext, task: { skip(m?: string): void; title: string }, why: string): Promise<void> {
     if (!this.opts.debugPort) return task.skip(`dev image · ${why}`);
     ctx.image = await buildDebugImage(ctx.docker!, ctx.image!, this.opts.debugPort, ctx.signal);
-    task.title = `dev image · ${ctx.image.ref} (the project image with JDWP :${this.opts.debugPort}; ${why})`;
+    task.title = `${this.opts.live ? 'dev' : 'debug'} image · ${ctx.image.ref} (the project image with JDWP :${this.opts.debugPort}${this.opts.live ? `; ${why}` : ''})`;
   }
 
   private turnOff(ctx: ShipContext, why: string) {
@@ -287,6 +287,22 @@ function changeFacts(ctx: ShipContext): ChangeFacts {
   };
 }
 
-export function assertDebugPort(port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ShipError('usage', `--debug-port ${port}: not a port number.`, { hint: 'For example --debug-port 5005.' });
+/** --debug / --debug-port: the port (checked free now, before minutes of building), or undefined. */
+export async function debugPortFlag(flags: { debug?: boolean; debugPort?: string }): Promise<number | undefined> {
+  if (!flags.debug && flags.debugPort === undefined) return undefined;
+  const port = Number(flags.debugPort ?? DEFAULT_DEBUG_PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ShipError('usage', `--debug-port ${flags.debugPort}: not a port number.`, { hint: 'For example --debug-port 5005.' });
+  await assertPortFree(port).catch((e: unknown) => {
+    throw isShipError(e) ? new ShipError(e.code, `--debug: ${e.message}`, { hint: 'Stop what listens there, or pick another port with --debug-port PORT.', cause: e }) : e;
+  });
+  return port;
+}
+
+/** The deploy steps with the dev (or debug) image after `image` and, with --debug, the JDWP forward after `smoke`. */
+export function withLiveSteps(steps: ListrTask<ShipContext>[], live: LiveDev): ListrTask<ShipContext>[] {
+  const out = [...steps];
+  const after = (title: string) => out.findIndex((s) => s.title === title) + 1;
+  out.splice(after('image'), 0, timed(live.opts.live ? 'dev-image' : 'debug-image', live.devImageTask()));
+  if (live.opts.debugPort) out.splice(after('smoke'), 0, timed('debug', live.debugForwardTask()));
+  return out;
 }

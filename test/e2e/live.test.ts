@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOAD, cli, copyProject, deleteNamespace, kubectl, newNamespace, onJsonEvents, shipEnv, type JsonEvent } from './helpers.js';
+import { LOAD, cli, copyProject, deleteNamespace, kubectl, newNamespace, onJsonEvents, shipEnv, shipHolding, type JsonEvent } from './helpers.js';
 import { freePort } from '../support/free-port.js';
 
 const CONTROLLER = 'src/main/java/com/example/kubernetesspring/HelloController.java';
@@ -329,5 +329,30 @@ describe('ship dev: live update reaches every replica', () => {
     for (const p of before) expect(await podBody(ns, p.name)).toBe('Replica live 2 / none');
     expect((await pods(ns)).map((p) => [p.uid, p.restarts])).toEqual(before.map((p) => [p.uid, p.restarts]));
     await eventually('the live update line', async () => (/synced 1 class → spring-pod-1, spring-pod-2/.test(dev.stderr) ? true : undefined), 5000);
+  });
+});
+
+describe('ship --debug (one-shot)', () => {
+  const app = copyProject('examples/kubernetes-test-spring');
+  let ns: string;
+
+  beforeAll(async () => {
+    ns = await newNamespace('live-e2e-dbg');
+  });
+  afterAll(async () => {
+    await deleteNamespace(ns);
+    app.remove();
+  });
+
+  it('the project image plus the JDWP agent: the forwarded port completes a handshake', async () => {
+    const port = await freePort();
+    const ship = await shipHolding([app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--debug-port', String(port)]);
+    try {
+      expect(ship.events.some((e) => e.type === 'step' && e.step === 'debug-image' && e.status === 'done')).toBe(true);
+      expect(await jdwpHandshake(port)).toBe('JDWP-Handshake');
+      expect(await body(ship.url + '/')).toBe('Hello from kubernetes-spring!');
+    } finally {
+      expect(await ship.stop()).toBe(0);
+    }
   });
 });
