@@ -5,7 +5,6 @@
 
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { ListrTask } from 'listr2';
 import { ShipError, errorMessage, isShipError } from '../errors.js';
 import { DEFAULT_DEBUG_PORT, syncLine, type ChangeFacts } from '../core/live-plan.js';
 import { podSelector } from '../core/wait-plan.js';
@@ -14,10 +13,14 @@ import { liveUnsupported, prepareDevImage, type DevSetup } from '../tasks/dev-im
 import { buildDebugImage } from '../adapters/live/dev-image.js';
 import { currentPods, liveUpdate, podsChanged, type LiveSession } from '../tasks/live.js';
 import { waitForAnswer } from '../tasks/smoke.js';
-import { formatDuration, timed } from './run.js';
+import { formatDuration } from './run.js';
 import { MavenDaemon, findMavenHome } from '../adapters/live/maven-daemon.js';
-import { cacheDirectory } from '../code-cache.js';
-import type { ShipContext } from './context.js';
+import { cacheDirectory } from '../core/cache-dir.js';
+import type { RunContext } from './context.js';
+import type { DeployOptions, Deployed, ImageExtra, ImageExtraInput, AfterSmoke } from './up.js';
+import type { ForwardInfo, ImageResult, ProjectInfo, ShipOptions } from '../core/model.js';
+import type { RenderedManifest } from '../core/manifest/types.js';
+import type { StepEnv, StepUi } from '../tasks/types.js';
 
 export interface LiveOptions {
   /** false: --no-live (every save rebuilds and redeploys). */
@@ -30,12 +33,13 @@ export interface LiveOptions {
 
 export class LiveDev {
   private session?: LiveSession;
-  private setup?: DevSetup;
+  private setup?: DevSetup & { project: ProjectInfo };
   private facts?: { pom: string; classesDir: string; jars: string[] };
   /** Why live update is off for this session (said once). */
   private off?: string;
   private debugForwardOpen = false;
   private daemon?: Promise<MavenDaemon | undefined>;
+  private forward?: ForwardInfo;
 
   constructor(readonly opts: LiveOptions) {
     if (!opts.live) this.off = '--no-live';
@@ -49,100 +53,106 @@ export class LiveDev {
    * The step after `image`: the dev image replaces the project image in this run. Without live
    * update, --debug still gets its JDWP agent (the project image plus JAVA_TOOL_OPTIONS).
    */
-  devImageTask(): ListrTask<ShipContext> {
+  private imageStep(): ImageExtra {
     return {
-      title: this.opts.live ? 'dev image' : 'debug image',
-      skip: () => (this.off && !this.opts.debugPort ? `dev image · live update off (${this.off})` : false),
-      task: async (ctx, task) => {
-        this.session = undefined;
-        this.setup = undefined;
-        const project = ctx.project!;
-        const base = ctx.image!;
-        const unsupported = this.off ? undefined : liveUnsupported(project);
-        if (unsupported) this.turnOff(ctx, unsupported);
-        if (this.off) return this.debugOnly(ctx, task, `live update off (${this.off})`);
-        const pom = await readFile(join(project.dir, 'pom.xml'), 'utf8').catch(() => '');
-        try {
-          const setup = await prepareDevImage({
-            docker: ctx.docker!,
-            runner: ctx.runner!,
-            env: ctx.env,
-            signal: ctx.signal,
-            project,
-            base,
-            built: ctx.timings.some((t) => t.step === 'build' && t.status === 'done'),
-            ...(this.opts.debugPort ? { debugPort: this.opts.debugPort } : {}),
-            ...(this.facts ? { cached: this.facts } : {}),
-            pom,
-            onLine: (l) => (task.output = l),
-          });
-          this.facts = setup.facts;
-          this.setup = setup;
-          ctx.image = setup.image;
-          // The warm Maven starts now, beside the rest of the deploy, so the first save finds it ready.
-          void this.warmMaven(ctx, setup);
-          task.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath with DevTools ${setup.bootVersion}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
-        } catch (e) {
-          if (ctx.signal.aborted) throw e;
-          // The project image still deploys; live update is off until the next full deploy works.
-          const why = isShipError(e) ? e.message : errorMessage(e);
-          ctx.out.warn(`live update unavailable for this deploy: ${why}`);
-          for (const d of isShipError(e) ? e.details : []) ctx.out.info('  ' + d);
-          ctx.out.event({ type: 'live', status: 'unavailable', reason: why });
-          await this.debugOnly(ctx, task, 'not built: this deploy runs the project image, saves rebuild');
-        }
-      },
+    step: this.opts.live ? 'dev-image' : 'debug-image',
+    run: async (ctx, input, ui) => {
+      this.session = undefined;
+      this.setup = undefined;
+      const { project } = input;
+      const unsupported = this.off ? undefined : liveUnsupported(project);
+      if (unsupported) this.turnOff(ctx, unsupported);
+      if (this.off) return this.debugOnly(ctx, input, ui, `live update off (${this.off})`);
+      const pom = await readFile(join(project.dir, 'pom.xml'), 'utf8').catch(() => '');
+      try {
+        const setup = await prepareDevImage({
+          docker: input.docker,
+          runner: input.runner,
+          env: ctx.env,
+          signal: ctx.signal,
+          project,
+          base: input.image,
+          built: input.built,
+          ...(this.opts.debugPort ? { debugPort: this.opts.debugPort } : {}),
+          ...(this.facts ? { cached: this.facts } : {}),
+          pom,
+          onLine: (l) => (ui.output = l),
+        });
+        this.facts = setup.facts;
+        this.setup = { ...setup, project };
+        // The warm Maven starts now, beside the rest of the deploy, so the first save finds it ready.
+        this.warmMaven(ctx, setup);
+        ui.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath with DevTools ${setup.bootVersion}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
+        return setup.image;
+      } catch (e) {
+        if (ctx.signal.aborted) throw e;
+        // The project image still deploys; live update is off until the next full deploy works.
+        const why = isShipError(e) ? e.message : errorMessage(e);
+        ctx.out.warn(`live update unavailable for this deploy: ${why}`);
+        for (const d of isShipError(e) ? e.details : []) ctx.out.info('  ' + d);
+        ctx.out.event({ type: 'live', status: 'unavailable', reason: why });
+        return this.debugOnly(ctx, input, ui, 'not built: this deploy runs the project image, saves rebuild');
+      }
+    },
     };
   }
 
-  private async debugOnly(ctx: ShipContext, task: { skip(m?: string): void; title: string }, why: string): Promise<void> {
-    if (!this.opts.debugPort) return task.skip(`dev image · ${why}`);
-    ctx.image = await buildDebugImage(ctx.docker!, ctx.image!, this.opts.debugPort, ctx.signal);
-    task.title = `${this.opts.live ? 'dev' : 'debug'} image · ${ctx.image.ref} (the project image with JDWP :${this.opts.debugPort}${this.opts.live ? `; ${why}` : ''})`;
+  private async debugOnly(ctx: StepEnv, input: ImageExtraInput, ui: StepUi, why: string): Promise<ImageResult> {
+    if (!this.opts.debugPort) {
+      ui.skip(`${this.opts.live ? 'dev' : 'debug'} image · ${why}`);
+      return input.image;
+    }
+    const image = await buildDebugImage(input.docker, input.image, this.opts.debugPort, ctx.signal);
+    ui.title = `${this.opts.live ? 'dev' : 'debug'} image · ${image.ref} (the project image with JDWP :${this.opts.debugPort}${this.opts.live ? `; ${why}` : ''})`;
+    return image;
   }
 
-  private turnOff(ctx: ShipContext, why: string) {
+  private turnOff(ctx: StepEnv, why: string) {
     this.off = why;
     ctx.out.warn(`live update off: ${why}`);
     ctx.out.event({ type: 'live', status: 'off', reason: why });
   }
 
-  /** The step after `forward` with --debug: 127.0.0.1:PORT → the pod's JDWP port. */
-  debugForwardTask(): ListrTask<ShipContext> {
+  /** The step after `smoke` with --debug: 127.0.0.1:PORT → the pod's JDWP port (once; it follows the app's pods). */
+  private debugStep(): AfterSmoke {
     return {
-      title: 'debug',
-      skip: () => (!this.opts.debugPort || this.debugForwardOpen ? 'debug · forwarded already' : false),
-      task: async (ctx, task) => {
-        const port = this.opts.debugPort!;
-        const kube = ctx.kube!;
-        const fwd = await startForward(kube, {
-          namespace: ctx.namespace ?? kube.namespace,
-          labelSelector: podSelector(ctx.manifest!.objects, ctx.project!.name),
-          pod: ctx.readyPods?.[0],
-          localPort: port,
-          remotePort: port,
-          signal: ctx.signal,
-          onEvent: (e) => ctx.out.event({ ...e, type: `debug-forward-${e.type}` }),
-        });
-        this.debugForwardOpen = true;
-        ctx.cleanups.push(() => fwd.close());
-        task.title = `debug · JDWP 127.0.0.1:${fwd.localPort} → pod/${fwd.pod()}:${port}`;
-        ctx.out.info(`debugger: attach to localhost:${fwd.localPort} (IntelliJ: Run → Edit Configurations → Remote JVM Debug, host localhost, port ${fwd.localPort}; VS Code: "type": "java", "request": "attach", "hostName": "localhost", "port": ${fwd.localPort})`);
-        ctx.out.event({ type: 'debug', localPort: fwd.localPort, remotePort: port, pod: fwd.pod() });
-      },
+    step: 'debug',
+    skip: () => (this.debugForwardOpen ? 'debug · forwarded already' : false),
+    run: async (ctx, input, ui) => {
+      const port = this.opts.debugPort!;
+      const fwd = await startForward(input.kube, {
+        namespace: input.namespace,
+        labelSelector: podSelector(input.manifest.objects, input.app),
+        pod: input.pod,
+        localPort: port,
+        remotePort: port,
+        signal: ctx.signal,
+        onEvent: (e) => ctx.out.event({ ...e, type: `debug-forward-${e.type}` }),
+      });
+      this.debugForwardOpen = true;
+      ctx.cleanups.push(() => fwd.close());
+      ui.title = `debug · JDWP 127.0.0.1:${fwd.localPort} → pod/${fwd.pod()}:${port}`;
+      ctx.out.info(`debugger: attach to localhost:${fwd.localPort} (IntelliJ: Run → Edit Configurations → Remote JVM Debug, host localhost, port ${fwd.localPort}; VS Code: "type": "java", "request": "attach", "hostName": "localhost", "port": ${fwd.localPort})`);
+      ctx.out.event({ type: 'debug', localPort: fwd.localPort, remotePort: port, pod: fwd.pod() });
+    },
     };
   }
 
+  /** What a deploy run needs for live update and --debug (DeployOptions). */
+  deployOptions(): Pick<DeployOptions, 'imageExtra' | 'afterSmoke'> {
+    return { imageExtra: this.imageStep(), ...(this.opts.debugPort ? { afterSmoke: this.debugStep() } : {}) };
+  }
+
   /** After a successful full deploy: the pods now run the dev image with exactly what the session knows. */
-  async afterDeploy(ctx: ShipContext): Promise<void> {
+  async afterDeploy(ctx: RunContext, r: { deployed: Deployed; manifest?: RenderedManifest; forward?: ForwardInfo; image?: { ref: string } }): Promise<void> {
     this.session = undefined;
     const setup = this.setup;
-    if (!setup || ctx.image?.ref !== setup.image.ref) return;
-    const kube = ctx.kube!;
+    if (!setup || !r.manifest || !r.forward || r.image?.ref !== setup.image.ref) return;
+    this.forward = r.forward;
     const base = {
-      kube,
-      namespace: ctx.namespace ?? kube.namespace,
-      selector: podSelector(ctx.manifest!.objects, ctx.project!.name),
+      kube: r.deployed.kube,
+      namespace: r.deployed.namespace,
+      selector: podSelector(r.manifest.objects, r.deployed.app),
       imageRef: setup.image.ref,
     };
     const pods = await currentPods(base).catch(() => []);
@@ -155,7 +165,7 @@ export class LiveDev {
       snapshotter: setup.snapshotter,
       podHolds: setup.holds,
       pods,
-      changeFacts: changeFacts(ctx),
+      changeFacts: changeFacts(ctx.opts, setup.project, r.manifest),
       updates: 0,
     };
     ctx.out.info(`live update on: saves under src/main go into ${pods.map((p) => p.name).join(', ')} without a new image (--no-live turns it off)`);
@@ -165,7 +175,7 @@ export class LiveDev {
    * The warm Maven of this dev session: started once, in the background (the first compiles run
    * Maven as a process until it is up), warmed with a compile of the unchanged sources.
    */
-  private warmMaven(ctx: ShipContext, setup: DevSetup): void {
+  private warmMaven(ctx: StepEnv, setup: DevSetup): void {
     if (this.daemon) return;
     const home = setup.maven.mvn === 'mvn' && ctx.env.SHIP_LIVE_MAVEN_DAEMON !== '0' ? findMavenHome(ctx.env) : undefined;
     if (!home) return;
@@ -195,18 +205,18 @@ export class LiveDev {
    * One batch of saves. Resolves true when it was live-updated (or needed nothing, or did not
    * compile: the pods keep their code); false when the caller must rebuild and redeploy.
    */
-  async update(ctx: ShipContext, files: string[], savedAt: number): Promise<boolean> {
+  async update(ctx: RunContext, files: string[], savedAt: number): Promise<boolean> {
     const s = this.session;
-    if (!s) return false;
+    if (!s || !this.forward) return false;
     const started = Date.now();
     ctx.out.event({ type: 'live', status: 'start', files: files.map((f) => relative(ctx.opts.projectDir, f).split(sep).join('/')) });
-    const url = new URL(ctx.opts.smokePath || '/', ctx.forward!.url).toString();
+    const url = new URL(ctx.opts.smokePath || '/', this.forward.url).toString();
     const outcome = await liveUpdate({
       session: s,
       files,
       projectDir: ctx.opts.projectDir,
       savedAt,
-      runner: ctx.runner!,
+      runner: ctx.runner,
       env: ctx.env,
       signal: ctx.signal,
       answer: async () => (await waitForAnswer(url, { deadline: Date.now() + 30_000, signal: ctx.signal })).status,
@@ -241,7 +251,7 @@ export class LiveDev {
    * restarted container) starts from the image, which lacks them, so `redeploy` is asked for with
    * the reason. Returns the stop.
    */
-  watchPods(ctx: ShipContext, isBusy: () => boolean, redeploy: (reason: string) => void): () => void {
+  watchPods(ctx: Pick<StepEnv, 'out'>, isBusy: () => boolean, redeploy: (reason: string) => void): () => void {
     let stopped = false;
     let running = false;
     const tick = async () => {
@@ -278,12 +288,11 @@ export class LiveDev {
   }
 }
 
-function changeFacts(ctx: ShipContext): ChangeFacts {
-  const dir = ctx.opts.projectDir;
-  const rel = (p: string) => relative(dir, p).split(sep).join('/');
+function changeFacts(opts: ShipOptions, project: ProjectInfo, manifest: RenderedManifest): ChangeFacts {
+  const rel = (p: string) => relative(opts.projectDir, p).split(sep).join('/');
   return {
-    ...(ctx.project?.dockerfile ? { dockerfile: rel(ctx.project.dockerfile) } : {}),
-    manifests: [...ctx.opts.manifests.map(rel), ...new Set((ctx.manifest?.objects ?? []).map((o) => o.source.file).filter((f) => !f.startsWith('<')))],
+    ...(project.dockerfile ? { dockerfile: rel(project.dockerfile) } : {}),
+    manifests: [...opts.manifests.map(rel), ...new Set(manifest.objects.map((o) => o.source.file).filter((f) => !f.startsWith('<')))],
   };
 }
 
@@ -296,13 +305,4 @@ export async function debugPortFlag(flags: { debug?: boolean; debugPort?: string
     throw isShipError(e) ? new ShipError(e.code, `--debug: ${e.message}`, { hint: 'Stop what listens there, or pick another port with --debug-port PORT.', cause: e }) : e;
   });
   return port;
-}
-
-/** The deploy steps with the dev (or debug) image after `image` and, with --debug, the JDWP forward after `smoke`. */
-export function withLiveSteps(steps: ListrTask<ShipContext>[], live: LiveDev): ListrTask<ShipContext>[] {
-  const out = [...steps];
-  const after = (title: string) => out.findIndex((s) => s.title === title) + 1;
-  out.splice(after('image'), 0, timed(live.opts.live ? 'dev-image' : 'debug-image', live.devImageTask()));
-  if (live.opts.debugPort) out.splice(after('smoke'), 0, timed('debug', live.debugForwardTask()));
-  return out;
 }

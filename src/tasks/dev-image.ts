@@ -6,17 +6,17 @@
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { ShipError, errorMessage } from '../errors.js';
-import { readJarInfo } from '../core/dockerfile.js';
+import { readJarInfo } from '../adapters/jar.js';
 import { chooseJar } from '../core/project.js';
 import { fileView } from '../adapters/fs-view.js';
-import { cacheDirectory } from '../code-cache.js';
+import { cacheDirectory } from '../core/cache-dir.js';
 import { compileIncremental, devtoolsJar, mavenDevFacts, type MavenProject } from '../adapters/live/maven.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
 import { buildDevImage } from '../adapters/live/dev-image.js';
 import type { OutputSnapshot } from '../core/live-plan.js';
-import type { DockerApi } from '../adapters/docker.js';
+import type { DockerApi } from '../adapters/docker/api.js';
 import type { ProcessRunner } from '../adapters/process.js';
-import type { ImageResult, ProjectInfo } from '../pipeline/context.js';
+import type { ImageResult, ProjectInfo } from '../core/model.js';
 
 /** Why a project cannot be live-updated (it is then deployed as by `ship`, and every save rebuilds). */
 export function liveUnsupported(project: Pick<ProjectInfo, 'builder' | 'buildCommand'>): string | undefined {

@@ -22,7 +22,8 @@ import type { MavenDaemon } from '../adapters/live/maven-daemon.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
 import { syncIntoPod } from '../adapters/live/pod-sync.js';
 import { watchRestart, type RestartOutcome } from '../adapters/live/restart-watch.js';
-import { listAppPods, livePods, type LivePod } from '../adapters/live/app-pods.js';
+import { livePods, type LivePod } from '../adapters/live/app-pods.js';
+import { listAppPods } from '../adapters/kube/app-pods.js';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { Kube } from '../adapters/kube/client.js';
 
@@ -89,7 +90,7 @@ export function podsChanged(before: LivePod[], now: LivePod[]): string | undefin
 }
 
 export async function currentPods(s: Pick<LiveSession, 'kube' | 'namespace' | 'selector' | 'imageRef'>): Promise<LivePod[]> {
-  return livePods(await listAppPods(s.kube, s.namespace, s.selector), s.imageRef);
+  return livePods(await listAppPods(s.kube, s.namespace, s.selector, s.imageRef), s.imageRef);
 }
 
 export async function liveUpdate(input: LiveUpdateInput): Promise<LiveOutcome> {

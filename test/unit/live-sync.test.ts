@@ -19,7 +19,7 @@ async function entries(stream: Readable): Promise<Array<{ name: string; mode: nu
   const ex = extract();
   ex.on('entry', (h, s, next) => {
     let body = '';
-    s.on('data', (d: Buffer) => (body += d.toString()));
+    s.on("data", (d: unknown) => (body += String(d)));
     s.on('end', () => {
       out.push({ name: h.name, mode: h.mode ?? 0, type: h.type ?? 'file', body });
       next();

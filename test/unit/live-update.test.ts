@@ -11,10 +11,8 @@ const state = {
   restart: { kind: 'started', seconds: 1 } as Record<string, unknown>,
 };
 
-vi.mock('../../src/adapters/live/app-pods.js', () => ({
-  listAppPods: async () => [],
-  livePods: () => state.pods,
-}));
+vi.mock('../../src/adapters/kube/app-pods.js', () => ({ listAppPods: async () => [] }));
+vi.mock('../../src/adapters/live/app-pods.js', () => ({ livePods: () => state.pods }));
 vi.mock('../../src/adapters/live/maven.js', () => ({
   compileIncremental: async () => {
     calls.push('compile');

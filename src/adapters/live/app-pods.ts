@@ -1,8 +1,7 @@
 // The app's pods a live update goes into: every Ready, not terminating pod of the app's label
-// selector, with the container that runs the dev image.
+// selector (listed by kube/app-pods.ts), with the container that runs the dev image.
 
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Kube } from '../kube/client.js';
 
 export interface LivePod {
   name: string;
@@ -24,12 +23,6 @@ export function livePods(pods: V1Pod[], imageRef: string): LivePod[] {
     out.push({ name: p.metadata!.name!, uid: p.metadata!.uid!, container: c.name, restarts: st?.restartCount ?? 0 });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
-}
-
-/** Every pod of the selector (any state), for telling a replaced pod from the ones that were synced. */
-export async function listAppPods(kube: Kube, namespace: string, labelSelector: string): Promise<V1Pod[]> {
-  const list = await kube.core.listNamespacedPod({ namespace, labelSelector });
-  return list.items;
 }
 
 function sameRef(a: string | undefined, b: string): boolean {

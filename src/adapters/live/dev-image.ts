@@ -6,10 +6,10 @@
 
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { DockerApi } from '../docker.js';
+import type { DockerApi } from '../docker/api.js';
 import { debugDockerfile, devDockerfile, libNames, type DevImagePlan, type OutputSnapshot } from '../../core/live-plan.js';
 import { tarOf, type TarEntry } from './tar.js';
-import type { ImageResult } from '../../pipeline/context.js';
+import type { ImageResult } from '../../core/model.js';
 
 export const DEV_LABEL = 'io.ship.dev';
 
