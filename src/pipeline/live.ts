@@ -3,8 +3,7 @@
 // has to be a full rebuild), the JDWP forward of --debug, and the watch that turns a replaced pod
 // into a rebuild (a new pod starts from the image, which lacks the live updates).
 
-import { readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { ShipError, errorMessage, isShipError } from '../errors.js';
 import { DEFAULT_DEBUG_PORT, syncLine, type ChangeFacts } from '../core/live-plan.js';
 import { podSelector } from '../core/wait-plan.js';
@@ -15,7 +14,7 @@ import { currentPods, liveUpdate, podsChanged, type LiveSession } from '../tasks
 import { waitForAnswer } from '../tasks/smoke.js';
 import { formatDuration } from './run.js';
 import { MavenDaemon, findMavenHome } from '../adapters/live/maven-daemon.js';
-import { cacheDirectory } from '../core/cache-dir.js';
+import { liveCacheDir, pomText } from '../adapters/live/maven.js';
 import type { RunContext } from './context.js';
 import type { DeployOptions, Deployed, ImageExtra, ImageExtraInput, AfterSmoke } from './up.js';
 import type { ForwardInfo, ImageResult, ProjectInfo, ShipOptions } from '../core/model.js';
@@ -45,56 +44,51 @@ export class LiveDev {
     if (!opts.live) this.off = '--no-live';
   }
 
-  get active(): boolean {
-    return Boolean(this.session);
-  }
-
   /**
    * The step after `image`: the dev image replaces the project image in this run. Without live
    * update, --debug still gets its JDWP agent (the project image plus JAVA_TOOL_OPTIONS).
    */
   private imageStep(): ImageExtra {
-    return {
-    step: this.opts.live ? 'dev-image' : 'debug-image',
-    run: async (ctx, input, ui) => {
-      this.session = undefined;
-      this.setup = undefined;
-      const { project } = input;
-      const unsupported = this.off ? undefined : liveUnsupported(project);
-      if (unsupported) this.turnOff(ctx, unsupported);
-      if (this.off) return this.debugOnly(ctx, input, ui, `live update off (${this.off})`);
-      const pom = await readFile(join(project.dir, 'pom.xml'), 'utf8').catch(() => '');
-      try {
-        const setup = await prepareDevImage({
-          docker: input.docker,
-          runner: input.runner,
-          env: ctx.env,
-          signal: ctx.signal,
-          project,
-          base: input.image,
-          built: input.built,
-          ...(this.opts.debugPort ? { debugPort: this.opts.debugPort } : {}),
-          ...(this.facts ? { cached: this.facts } : {}),
-          pom,
-          onLine: (l) => (ui.output = l),
-        });
-        this.facts = setup.facts;
-        this.setup = { ...setup, project };
-        // The warm Maven starts now, beside the rest of the deploy, so the first save finds it ready.
-        this.warmMaven(ctx, setup);
-        ui.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath with DevTools ${setup.bootVersion}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
-        return setup.image;
-      } catch (e) {
-        if (ctx.signal.aborted) throw e;
-        // The project image still deploys; live update is off until the next full deploy works.
-        const why = isShipError(e) ? e.message : errorMessage(e);
-        ctx.out.warn(`live update unavailable for this deploy: ${why}`);
-        for (const d of isShipError(e) ? e.details : []) ctx.out.info('  ' + d);
-        ctx.out.event({ type: 'live', status: 'unavailable', reason: why });
-        return this.debugOnly(ctx, input, ui, 'not built: this deploy runs the project image, saves rebuild');
-      }
-    },
-    };
+    return { step: this.opts.live ? 'dev-image' : 'debug-image', run: (ctx, input, ui) => this.makeImage(ctx, input, ui) };
+  }
+
+  private async makeImage(ctx: StepEnv, input: ImageExtraInput, ui: StepUi): Promise<ImageResult> {
+    this.session = undefined;
+    this.setup = undefined;
+    const { project } = input;
+    const unsupported = this.off ? undefined : liveUnsupported(project);
+    if (unsupported) this.turnOff(ctx, unsupported);
+    if (this.off) return this.debugOnly(ctx, input, ui, `live update off (${this.off})`);
+    const pom = await pomText(project.dir);
+    try {
+      const setup = await prepareDevImage({
+        docker: input.docker,
+        runner: input.runner,
+        env: ctx.env,
+        signal: ctx.signal,
+        project,
+        base: input.image,
+        built: input.built,
+        ...(this.opts.debugPort ? { debugPort: this.opts.debugPort } : {}),
+        ...(this.facts ? { cached: this.facts } : {}),
+        pom,
+        onLine: (l) => (ui.output = l),
+      });
+      this.facts = setup.facts;
+      this.setup = { ...setup, project };
+      // The warm Maven starts now, beside the rest of the deploy, so the first save finds it ready.
+      this.warmMaven(ctx, setup);
+      ui.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath with DevTools ${setup.bootVersion}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
+      return setup.image;
+    } catch (e) {
+      if (ctx.signal.aborted) throw e;
+      // The project image still deploys; live update is off until the next full deploy works.
+      const why = isShipError(e) ? e.message : errorMessage(e);
+      ctx.out.warn(`live update unavailable for this deploy: ${why}`);
+      for (const d of isShipError(e) ? e.details : []) ctx.out.info('  ' + d);
+      ctx.out.event({ type: 'live', status: 'unavailable', reason: why });
+      return this.debugOnly(ctx, input, ui, 'not built: this deploy runs the project image, saves rebuild');
+    }
   }
 
   private async debugOnly(ctx: StepEnv, input: ImageExtraInput, ui: StepUi, why: string): Promise<ImageResult> {
@@ -116,26 +110,28 @@ export class LiveDev {
   /** The step after `smoke` with --debug: 127.0.0.1:PORT → the pod's JDWP port (once; it follows the app's pods). */
   private debugStep(): AfterSmoke {
     return {
-    step: 'debug',
-    skip: () => (this.debugForwardOpen ? 'debug · forwarded already' : false),
-    run: async (ctx, input, ui) => {
-      const port = this.opts.debugPort!;
-      const fwd = await startForward(input.kube, {
-        namespace: input.namespace,
-        labelSelector: podSelector(input.manifest.objects, input.app),
-        pod: input.pod,
-        localPort: port,
-        remotePort: port,
-        signal: ctx.signal,
-        onEvent: (e) => ctx.out.event({ ...e, type: `debug-forward-${e.type}` }),
-      });
-      this.debugForwardOpen = true;
-      ctx.cleanups.push(() => fwd.close());
-      ui.title = `debug · JDWP 127.0.0.1:${fwd.localPort} → pod/${fwd.pod()}:${port}`;
-      ctx.out.info(`debugger: attach to localhost:${fwd.localPort} (IntelliJ: Run → Edit Configurations → Remote JVM Debug, host localhost, port ${fwd.localPort}; VS Code: "type": "java", "request": "attach", "hostName": "localhost", "port": ${fwd.localPort})`);
-      ctx.out.event({ type: 'debug', localPort: fwd.localPort, remotePort: port, pod: fwd.pod() });
-    },
+      step: 'debug',
+      skip: () => (this.debugForwardOpen ? 'debug · forwarded already' : false),
+      run: (ctx, input, ui) => this.forwardDebugger(ctx, input, ui),
     };
+  }
+
+  private async forwardDebugger(ctx: StepEnv, input: Parameters<AfterSmoke['run']>[1], ui: StepUi): Promise<void> {
+    const port = this.opts.debugPort!;
+    const fwd = await startForward(input.kube, {
+      namespace: input.namespace,
+      labelSelector: podSelector(input.manifest.objects, input.app),
+      pod: input.pod,
+      localPort: port,
+      remotePort: port,
+      signal: ctx.signal,
+      onEvent: (e) => ctx.out.event({ ...e, type: `debug-forward-${e.type}` }),
+    });
+    this.debugForwardOpen = true;
+    ctx.cleanups.push(() => fwd.close());
+    ui.title = `debug · JDWP 127.0.0.1:${fwd.localPort} → pod/${fwd.pod()}:${port}`;
+    ctx.out.info(`debugger: attach to localhost:${fwd.localPort} (IntelliJ: Run → Edit Configurations → Remote JVM Debug, host localhost, port ${fwd.localPort}; VS Code: "type": "java", "request": "attach", "hostName": "localhost", "port": ${fwd.localPort})`);
+    ctx.out.event({ type: 'debug', localPort: fwd.localPort, remotePort: port, pod: fwd.pod() });
   }
 
   /** What a deploy run needs for live update and --debug (DeployOptions). */
@@ -179,8 +175,7 @@ export class LiveDev {
     if (this.daemon) return;
     const home = setup.maven.mvn === 'mvn' && ctx.env.SHIP_LIVE_MAVEN_DAEMON !== '0' ? findMavenHome(ctx.env) : undefined;
     if (!home) return;
-    const cacheDir = cacheDirectory(ctx.env, ctx.env.HOME) ?? join(ctx.opts.projectDir, '.ship-cache');
-    this.daemon = MavenDaemon.start({ mavenHome: home, cacheDir, env: ctx.env }).then(
+    this.daemon = MavenDaemon.start({ mavenHome: home, cacheDir: liveCacheDir(ctx.env), env: ctx.env }).then(
       async (d) => {
         ctx.cleanups.push(() => d.close());
         await d.run(setup.maven.dir, ['-B', '-o', '-q', 'compile']);

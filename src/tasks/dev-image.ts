@@ -3,14 +3,11 @@
 // app's Spring Boot version) started on the classpath — and deployed instead of the project image.
 // What the step learns (classes directory, what it holds) starts the live session.
 
-import { join } from 'node:path';
-import { homedir } from 'node:os';
 import { ShipError, errorMessage } from '../errors.js';
 import { readJarInfo } from '../adapters/jar.js';
 import { chooseJar } from '../core/project.js';
 import { fileView } from '../adapters/fs-view.js';
-import { cacheDirectory } from '../core/cache-dir.js';
-import { compileIncremental, devtoolsJar, mavenDevFacts, type MavenProject } from '../adapters/live/maven.js';
+import { compileIncremental, devtoolsJar, liveCacheDir, mavenDevFacts, type MavenProject } from '../adapters/live/maven.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
 import { buildDevImage } from '../adapters/live/dev-image.js';
 import type { OutputSnapshot } from '../core/live-plan.js';
@@ -75,8 +72,7 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
   }
   const jars = [...facts.jars];
   if (!jars.some((j) => /[\\/]spring-boot-devtools-[^\\/]*\.jar$/.test(j))) {
-    const cache = cacheDirectory(input.env, safeHome()) ?? join(project.dir, '.ship-cache');
-    jars.push(await devtoolsJar(maven, jar.springBootVersion, cache, run));
+    jars.push(await devtoolsJar(maven, jar.springBootVersion, liveCacheDir(input.env), run));
   }
   const snapshotter = new OutputSnapshotter(facts.classesDir);
   const holds = await snapshotter.snapshot();
@@ -94,12 +90,4 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
     ...(input.onLine ? { onLine: input.onLine } : {}),
   });
   return { image, maven, classesDir: facts.classesDir, snapshotter, holds, mainClass: jar.startClass, bootVersion: jar.springBootVersion, facts };
-}
-
-function safeHome(): string | undefined {
-  try {
-    return homedir();
-  } catch {
-    return undefined;
-  }
 }

@@ -4,10 +4,11 @@
 // (from Maven Central through Maven itself, kept in ship's cache).
 
 import { mkdtemp, readFile, rm, stat, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ShipError } from '../../errors.js';
 import type { ProcessRunner } from '../process.js';
+import { cacheDirectory } from '../../core/cache-dir.js';
 import type { MavenDaemon } from './maven-daemon.js';
 
 /** JVM flags for Maven's own short-lived JVM: C1 only and the serial GC start quicker (measured in bench/live.mjs). */
@@ -117,6 +118,22 @@ export function errorLines(tail: string[]): string[] {
   const advice = /^\[ERROR\]\s*(-> \[Help|\[Help \d|Re-run Maven|For more information|To see the full|$)/;
   const errors = tail.filter((l) => /\[ERROR\]/.test(l) && !advice.test(l.trim()));
   return (errors.length ? errors : tail).slice(0, 20);
+}
+
+/** Where live update keeps what it fetches and compiles once (devtools jars, the warm Maven's helper): ship's cache. */
+export function liveCacheDir(env: NodeJS.ProcessEnv): string {
+  let home = env.HOME;
+  try {
+    home ??= homedir();
+  } catch {
+    // no home directory: the temporary directory below
+  }
+  return cacheDirectory(env, home) ?? join(tmpdir(), 'ship-cache');
+}
+
+/** The pom's text ('' without one): the dev facts are resolved again only when it changed. */
+export function pomText(dir: string): Promise<string> {
+  return readFile(join(dir, 'pom.xml'), 'utf8').catch(() => '');
 }
 
 export const DEVTOOLS = 'org.springframework.boot:spring-boot-devtools';
