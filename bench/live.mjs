@@ -7,7 +7,8 @@
 // first GET / through ship's forward that returns the new text. Prints every edit, the medians,
 // the split (live: compile, sync, restart, first answer; the others: ship's step durations) and the
 // ratios. Prints figures, asserts nothing. Needs the test cluster and Docker; hold the e2e lock:
-//   flock /tmp/ship-e2e.lock node bench/live.mjs [--edits N] [--only live,no-live,one-shot]
+//   flock /tmp/ship-e2e.lock node bench/live.mjs [--edits N] [--only maven,live,no-live,one-shot]
+// (maven: the compile alone as a process, several ways; no cluster needed for that part)
 import { execa } from 'execa';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ const repo = resolve(import.meta.dirname, '..');
 const cli = resolve(repo, 'dist/cli.js');
 const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const EDITS = Number(arg('--edits') ?? 5);
-const ONLY = (arg('--only') ?? 'live,no-live,one-shot').split(',');
+const ONLY = (arg('--only') ?? 'maven,live,no-live,one-shot').split(',');
 const KUBECONFIG = process.env.KUBECONFIG ?? '/var/lib/ship-cluster/kubeconfig';
 const LOAD = 'containerd:/run/ship-cluster/containerd.sock';
 const CONTROLLER = 'src/main/java/com/example/kubernetesspring/HelloController.java';
@@ -183,9 +184,39 @@ async function benchOneShot() {
   return results;
 }
 
+/** Maven alone, as a process (what the warm Maven of live update saves): one edit then the command, N times. */
+async function benchMaven() {
+  const dir = copyApp();
+  const variants = [
+    ['mvn -B -q compile', '', ['-B', '-q', 'compile']],
+    ['mvn -B -o -q compile', '', ['-B', '-o', '-q', 'compile']],
+    ['mvn -B -o -q compile, C1 + SerialGC', '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC', ['-B', '-o', '-q', 'compile']],
+    ['mvn -B -o -q process-classes, C1 + SerialGC', '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC', ['-B', '-o', '-q', 'process-classes']],
+  ];
+  try {
+    await execa('mvn', ['-B', '-q', 'compile'], { cwd: dir, env });
+    for (const [name, opts, args] of variants) {
+      const ms = [];
+      for (let i = 0; i < EDITS; i++) {
+        setGreeting(dir, `maven ${i} ${Date.now()}`);
+        const t = Date.now();
+        await execa('mvn', args, { cwd: dir, env: { ...env, MAVEN_OPTS: opts } });
+        ms.push(Date.now() - t);
+      }
+      console.log(`  ${name.padEnd(46)} median ${sec(median(ms))}   (${ms.map((m) => (m / 1000).toFixed(2)).join(', ')})`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 console.log(`# edit → new text served, ${EDITS} edits each, ${new Date().toISOString()}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+if (ONLY.includes('maven')) {
+  console.log('## Maven compile of one changed controller, as a process (the live runs below use the warm Maven: their compile figure)');
+  await benchMaven();
+}
 const all = {};
-for (const mode of ONLY) {
+for (const mode of ONLY.filter((m) => m !== 'maven')) {
   console.log(`## ${mode}`);
   all[mode] = mode === 'one-shot' ? await benchOneShot() : await benchDev(mode);
 }
