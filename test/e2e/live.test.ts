@@ -4,14 +4,15 @@
 // two replicas both updated, a pod deleted after live updates (its replacement serves the current
 // code), and --debug (a real JDWP handshake through the forwarded port).
 
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOAD, cli, copyProject, deleteNamespace, kubectl, newNamespace, onJsonEvents, shipEnv, shipHolding, type JsonEvent } from './helpers.js';
+import { KUBECONFIG, LOAD, copyProject, deleteNamespace, isPodReady, listPods, newNamespace, kubectl, shipHolding, spawnShip, type JsonEvent, type ShipProcess } from './helpers.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 
 const CONTROLLER = 'src/main/java/com/example/kubernetesspring/HelloController.java';
 const PROPERTIES = 'src/main/resources/application.properties';
@@ -41,65 +42,6 @@ public class HelloController {
 `;
 }
 
-/** A `ship dev` child whose JSON events are awaited as they arrive. */
-class DevRun {
-  readonly events: JsonEvent[] = [];
-  private stderrText = '';
-  private exitCode: number | undefined;
-  private readonly waiters = new Set<() => void>();
-  private readonly child: ResultPromise;
-  private readonly done: Promise<number>;
-
-  constructor(args: string[]) {
-    this.child = execa(process.execPath, [cli, 'dev', ...args, '--json'], { env: shipEnv(), reject: false, timeout: 1_500_000 });
-    this.child.stderr?.on('data', (d: Buffer) => (this.stderrText += d.toString()));
-    onJsonEvents(this.child.stdout, (e) => {
-      this.events.push(e);
-      this.poke();
-    });
-    this.done = this.child.then((r) => {
-      this.exitCode = r.exitCode ?? -1;
-      this.poke();
-      return this.exitCode;
-    });
-  }
-
-  private poke() {
-    for (const w of [...this.waiters]) w();
-  }
-
-  get stderr(): string {
-    return this.stderrText;
-  }
-
-  /** The first event from index `from` on that matches; rejects when ship exits or time runs out. */
-  waitFor(match: (e: JsonEvent) => boolean, from: number, timeoutMs: number, what: string): Promise<JsonEvent> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const hit = this.events.slice(from).find(match);
-        if (hit) return finish(() => resolve(hit));
-        if (this.exitCode !== undefined) return finish(() => reject(new Error(`ship dev exited ${this.exitCode} while waiting for ${what}\n${this.stderrText.slice(-4000)}`)));
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no ${what} within ${timeoutMs / 1000} s\n${this.stderrText.slice(-4000)}`))), timeoutMs);
-      const finish = (f: () => void) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        f();
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  async stop(): Promise<number> {
-    if (this.exitCode === undefined) this.child.kill('SIGINT');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 60_000);
-    const code = await this.done;
-    clearTimeout(t);
-    return code;
-  }
-}
-
 const isDevRun = (e: JsonEvent) => e.type === 'dev-run';
 /** The end of a live update that did something: synced, failed to compile, or fell back (not "nothing to sync"). */
 const liveEnd = (e: JsonEvent) => e.type === 'live' && ((e.status === 'end' && e.nothing === undefined) || e.status === 'fallback');
@@ -125,22 +67,21 @@ async function body(url: string): Promise<string | undefined> {
 }
 
 async function pods(ns: string): Promise<Array<{ name: string; uid: string; restarts: number; image: string; ready: boolean }>> {
-  const r = await kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=ship', '-o', 'json']);
-  return (JSON.parse(r.stdout).items as any[])
-    .filter((p) => !p.metadata.deletionTimestamp)
+  return (await listPods(ns))
+    .filter((p) => !p.metadata?.deletionTimestamp)
     .map((p) => ({
-      name: p.metadata.name,
-      uid: p.metadata.uid,
-      restarts: p.status.containerStatuses?.[0]?.restartCount ?? 0,
-      image: p.spec.containers[0].image,
-      ready: Boolean(p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')),
+      name: p.metadata!.name!,
+      uid: p.metadata!.uid!,
+      restarts: p.status?.containerStatuses?.[0]?.restartCount ?? 0,
+      image: p.spec!.containers[0]!.image!,
+      ready: isPodReady(p),
     }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 /** GET / of one pod through its own `kubectl port-forward`. */
 async function podBody(ns: string, pod: string): Promise<string | undefined> {
-  const pf = execa('kubectl', ['port-forward', '-n', ns, `pod/${pod}`, ':8080'], { env: { ...process.env, KUBECONFIG: '/var/lib/ship-cluster/kubeconfig' }, reject: false });
+  const pf = execa('kubectl', ['port-forward', '-n', ns, `pod/${pod}`, ':8080'], { env: { ...process.env, KUBECONFIG }, reject: false });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -177,22 +118,12 @@ function jdwpHandshake(port: number): Promise<string> {
   });
 }
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 const imageSteps = (events: JsonEvent[], from: number) => events.slice(from).filter((e) => e.type === 'step' && (e.step === 'image' || e.step === 'dev-image' || e.step === 'build') && e.status === 'done');
 
 describe('ship dev: live update into the running JVM (Spring Boot example, Maven)', () => {
   const app = copyProject('examples/kubernetes-test-spring');
   let ns: string;
-  let dev: DevRun;
+  let dev: ShipProcess;
   let url: string;
   let debugPort: number;
 
@@ -201,11 +132,11 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
     writeFileSync(join(app.dir, PROPERTIES), readFileSync(join(app.dir, PROPERTIES), 'utf8') + 'live.suffix=first\n');
     ns = await newNamespace('live-e2e');
     debugPort = await freePort();
-    dev = new DevRun([app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--debug-port', String(debugPort)]);
-    const first = await dev.waitFor(isDevRun, 0, 900_000, 'the first deploy');
-    expect(first.ok, dev.stderr).toBe(true);
+    dev = spawnShip(['dev', app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--debug-port', String(debugPort)]);
+    const first = await dev.next(isDevRun, { from: 0, timeoutMs: 900_000 });
+    expect(first.ok, dev.stderr()).toBe(true);
     url = String(first.url);
-    await dev.waitFor((e) => e.type === 'debug', 0, 60_000, 'the debug forward');
+    await dev.next((e) => e.type === 'debug', { from: 0, timeoutMs: 60_000 });
     expect(await body(url + '/')).toBe('Hello v1 / first');
   });
 
@@ -217,7 +148,7 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
 
   it('--debug: the forwarded JDWP port completes a real handshake', async () => {
     expect(await jdwpHandshake(debugPort)).toBe('JDWP-Handshake');
-    expect(dev.stderr).toMatch(new RegExp(`attach to localhost:${debugPort}`));
+    expect(dev.stderr()).toMatch(new RegExp(`attach to localhost:${debugPort}`));
   });
 
   it('a controller edit is served without a new image and without replacing the pod', async () => {
@@ -225,23 +156,23 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
     expect(before).toHaveLength(1);
     const from = dev.events.length;
     writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello live 2'));
-    const end = await dev.waitFor(liveEnd, from, 180_000, 'the live update');
-    expect(end, dev.stderr).toMatchObject({ status: 'end', ok: true, pods: [before[0]!.name] });
+    const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
+    expect(end, dev.stderr()).toMatchObject({ status: 'end', ok: true, pods: [before[0]!.name] });
     expect(end.files).toContain('com/example/kubernetesspring/HelloController.class');
     expect(await body(url + '/')).toBe('Hello live 2 / first');
     expect(imageSteps(dev.events, from)).toEqual([]);
     expect(dev.events.slice(from).some(isDevRun)).toBe(false);
     const after = await pods(ns);
     expect(after.map((p) => [p.uid, p.restarts, p.image])).toEqual(before.map((p) => [p.uid, p.restarts, p.image]));
-    await eventually('the live update line', async () => (/synced 1 class → spring-pod \(restart \d+\.\d s\) · served \d+\.\d s after save/.test(dev.stderr) ? true : undefined), 5000);
+    await until('the live update line', async () => /synced 1 class → spring-pod \(restart \d+\.\d s\) · served \d+\.\d s after save/.test(dev.stderr()), { timeoutMs: 5000 });
   });
 
   it('an application.properties value read at start: the new value is served', async () => {
     const before = await pods(ns);
     const from = dev.events.length;
     writeFileSync(join(app.dir, PROPERTIES), readFileSync(join(app.dir, PROPERTIES), 'utf8').replace('live.suffix=first', 'live.suffix=second'));
-    const end = await dev.waitFor(liveEnd, from, 180_000, 'the live update');
-    expect(end, dev.stderr).toMatchObject({ status: 'end', ok: true, files: ['application.properties'] });
+    const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
+    expect(end, dev.stderr()).toMatchObject({ status: 'end', ok: true, files: ['application.properties'] });
     expect(await body(url + '/')).toBe('Hello live 2 / second');
     expect((await pods(ns)).map((p) => p.uid)).toEqual(before.map((p) => p.uid));
   });
@@ -250,16 +181,16 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
     const before = await pods(ns);
     const from = dev.events.length;
     writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello broken').replace('return GREETING', 'return GREETING +'));
-    const end = await dev.waitFor(liveEnd, from, 180_000, 'the failed compile');
+    const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
     expect(end).toMatchObject({ status: 'end', ok: false, error: 'compile' });
     expect((end.lines as string[]).join('\n')).toMatch(/HelloController\.java/);
-    await eventually('the compile failure line', async () => (/compile failed .*the pods keep the last good code/.test(dev.stderr) ? true : undefined), 5000);
+    await until('the compile failure line', async () => /compile failed .*the pods keep the last good code/.test(dev.stderr()), { timeoutMs: 5000 });
     expect(await body(url + '/')).toBe('Hello live 2 / second');
     expect((await pods(ns)).map((p) => [p.uid, p.restarts])).toEqual(before.map((p) => [p.uid, p.restarts]));
     // Fixed: the next save goes live again.
     const again = dev.events.length;
     writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello fixed 3'));
-    expect(await dev.waitFor(liveEnd, again, 180_000, 'the live update after the fix')).toMatchObject({ status: 'end', ok: true });
+    expect(await dev.next(liveEnd, { from: again, timeoutMs: 180_000 })).toMatchObject({ status: 'end', ok: true });
     expect(await body(url + '/')).toBe('Hello fixed 3 / second');
   });
 
@@ -270,46 +201,46 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
       join(app.dir, 'pom.xml'),
       pom.replace('<dependencies>', '<dependencies>\n    <dependency>\n      <groupId>org.apache.commons</groupId>\n      <artifactId>commons-lang3</artifactId>\n    </dependency>'),
     );
-    const fallback = await dev.waitFor(liveEnd, from, 60_000, 'the fallback');
+    const fallback = await dev.next(liveEnd, { from, timeoutMs: 60_000 });
     expect(fallback).toMatchObject({ status: 'fallback', file: 'pom.xml' });
     expect(String(fallback.reason)).toMatch(/pom\.xml changed \(dependencies or build configuration\)/);
-    const run = await dev.waitFor(isDevRun, from, 900_000, 'the rebuild');
-    expect(dev.stderr).toMatch(/live update not possible: pom\.xml changed .* → full rebuild and redeploy/);
-    expect(run.ok, dev.stderr).toBe(true);
+    const run = await dev.next(isDevRun, { from, timeoutMs: 900_000 });
+    expect(dev.stderr()).toMatch(/live update not possible: pom\.xml changed .* → full rebuild and redeploy/);
+    expect(run.ok, dev.stderr()).toBe(true);
     expect(imageSteps(dev.events, from).map((e) => e.step)).toEqual(['build', 'image', 'dev-image']);
-    await eventually('the rebuilt app', async () => ((await body(url + '/')) === 'Hello fixed 3 / second' ? true : undefined), 120_000);
+    await until('the rebuilt app', async () => (await body(url + '/')) === 'Hello fixed 3 / second', { timeoutMs: 120_000 });
   });
 
   it('a pod deleted after live updates: its replacement serves the current code', async () => {
     // A live update into the rebuilt pod, so the image is behind the sources again.
     let from = dev.events.length;
     writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello after delete 4'));
-    expect(await dev.waitFor(liveEnd, from, 180_000, 'the live update')).toMatchObject({ status: 'end', ok: true });
+    expect(await dev.next(liveEnd, { from, timeoutMs: 180_000 })).toMatchObject({ status: 'end', ok: true });
     const [old] = await pods(ns);
     from = dev.events.length;
     await kubectl(['delete', 'pod', '-n', ns, old!.name, '--wait=false']);
-    const fallback = await dev.waitFor((e) => e.type === 'live' && e.status === 'fallback', from, 60_000, 'the replaced-pod fallback');
+    const fallback = await dev.next((e) => e.type === 'live' && e.status === 'fallback', { from, timeoutMs: 60_000 });
     expect(String(fallback.reason)).toMatch(/after 1 live update: the image lacks them/);
-    const run = await dev.waitFor(isDevRun, from, 900_000, 'the redeploy');
-    expect(run.ok, dev.stderr).toBe(true);
+    const run = await dev.next(isDevRun, { from, timeoutMs: 900_000 });
+    expect(run.ok, dev.stderr()).toBe(true);
     const [now] = await pods(ns);
     expect(now!.uid).not.toBe(old!.uid);
     expect(now!.image).not.toBe(old!.image);
-    await eventually('the replacement serving the current code', async () => ((await body(url + '/')) === 'Hello after delete 4 / second' ? true : undefined), 120_000);
+    await until('the replacement serving the current code', async () => (await body(url + '/')) === 'Hello after delete 4 / second', { timeoutMs: 120_000 });
   });
 });
 
 describe('ship dev: live update reaches every replica', () => {
   const app = copyProject('examples/kubernetes-test-spring');
   let ns: string;
-  let dev: DevRun;
+  let dev: ShipProcess;
 
   beforeAll(async () => {
     writeFileSync(join(app.dir, CONTROLLER), controllerSource('Replica v1'));
     ns = await newNamespace('live-e2e-rep');
-    dev = new DevRun([app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--replicas', '2']);
-    const first = await dev.waitFor(isDevRun, 0, 900_000, 'the first deploy');
-    expect(first.ok, dev.stderr).toBe(true);
+    dev = spawnShip(['dev', app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--replicas', '2']);
+    const first = await dev.next(isDevRun, { from: 0, timeoutMs: 900_000 });
+    expect(first.ok, dev.stderr()).toBe(true);
   });
 
   afterAll(async () => {
@@ -324,11 +255,11 @@ describe('ship dev: live update reaches every replica', () => {
     for (const p of before) expect(await podBody(ns, p.name)).toBe('Replica v1 / none');
     const from = dev.events.length;
     writeFileSync(join(app.dir, CONTROLLER), controllerSource('Replica live 2'));
-    const end = await dev.waitFor(liveEnd, from, 180_000, 'the live update');
-    expect(end, dev.stderr).toMatchObject({ status: 'end', ok: true, pods: ['spring-pod-1', 'spring-pod-2'] });
+    const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
+    expect(end, dev.stderr()).toMatchObject({ status: 'end', ok: true, pods: ['spring-pod-1', 'spring-pod-2'] });
     for (const p of before) expect(await podBody(ns, p.name)).toBe('Replica live 2 / none');
     expect((await pods(ns)).map((p) => [p.uid, p.restarts])).toEqual(before.map((p) => [p.uid, p.restarts]));
-    await eventually('the live update line', async () => (/synced 1 class → spring-pod-1, spring-pod-2/.test(dev.stderr) ? true : undefined), 5000);
+    await until('the live update line', async () => /synced 1 class → spring-pod-1, spring-pod-2/.test(dev.stderr()), { timeoutMs: 5000 });
   });
 });
 
