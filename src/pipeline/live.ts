@@ -136,6 +136,7 @@ export class LiveDev {
 
   /** What a deploy run needs for live update and --debug (DeployOptions). */
   deployOptions(): Pick<DeployOptions, 'imageExtra' | 'afterSmoke'> {
+    if (!this.opts.live && !this.opts.debugPort) return {};
     return { imageExtra: this.imageStep(), ...(this.opts.debugPort ? { afterSmoke: this.debugStep() } : {}) };
   }
 

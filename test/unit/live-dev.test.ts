@@ -110,3 +110,13 @@ describe('LiveDev.update', () => {
     expect(await live.update(ctx(), ['/p/src/main/java/B.java'], Date.now())).toBe(false);
   });
 });
+
+describe('LiveDev.deployOptions', () => {
+  it('the dev-image step with live update, the debug steps with --debug, nothing for --no-live alone', () => {
+    expect(new LiveDev({ live: false }).deployOptions()).toEqual({});
+    expect(Object.keys(new LiveDev({ live: true }).deployOptions())).toEqual(['imageExtra']);
+    expect(new LiveDev({ live: true }).deployOptions().imageExtra?.step).toBe('dev-image');
+    const debug = new LiveDev({ live: false, debugPort: 5005 }).deployOptions();
+    expect([debug.imageExtra?.step, debug.afterSmoke?.step]).toEqual(['debug-image', 'debug']);
+  });
+});
