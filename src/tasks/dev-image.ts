@@ -6,6 +6,7 @@
 import { ShipError, errorMessage } from '../errors.js';
 import { readJarInfo } from '../adapters/jar.js';
 import { chooseJar } from '../core/project.js';
+import { runBuild } from './build.js';
 import { fileView } from '../adapters/fs-view.js';
 import { compileIncremental, devtoolsJar, liveCacheDir, mavenDevFacts, type MavenProject } from '../adapters/live/maven.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
@@ -58,7 +59,17 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
   const maven: MavenProject = { dir: project.dir, mvn: project.buildCommand![0] };
   const run = { runner: input.runner, env: input.env, signal: input.signal, ...(input.onLine ? { onLine: input.onLine } : {}) };
 
-  const jarPath = chooseJar(project.dir, project.builder, fileView(project.dir));
+  // The image may exist already for these sources (build skipped) while the project has no jar
+  // (a fresh clone): the project's own build makes it, and the classes directory with it.
+  let built = input.built;
+  let jarPath: string;
+  try {
+    jarPath = chooseJar(project.dir, project.builder, fileView(project.dir));
+  } catch (e) {
+    if (built) throw e;
+    jarPath = (await runBuild(project, input.runner, run)).jar ?? chooseJar(project.dir, project.builder, fileView(project.dir));
+    built = true;
+  }
   const jar = await readJarInfo(jarPath).catch((e: unknown) => {
     throw new ShipError('build', `${jarPath} is not a readable jar: ${errorMessage(e)}`);
   });
@@ -66,7 +77,7 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
   if (!jar.startClass) throw new ShipError('build', `${jarPath} names no Start-Class or Main-Class`);
 
   const facts = input.cached && input.cached.pom === input.pom ? input.cached : { pom: input.pom, ...(await mavenDevFacts(maven, run)) };
-  if (!input.built) {
+  if (!built) {
     const c = await compileIncremental(maven, run);
     if (!c.ok) throw new ShipError('build', 'The sources do not compile.', { details: c.lines });
   }
