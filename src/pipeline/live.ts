@@ -10,7 +10,7 @@ import { podSelector } from '../core/wait-plan.js';
 import { assertPortFree, startForward } from '../adapters/kube/forward.js';
 import { liveUnsupported, prepareDevImage, type DevSetup } from '../tasks/dev-image.js';
 import { buildDebugImage } from '../adapters/live/dev-image.js';
-import { currentPods, liveUpdate, podsChanged, type LiveSession } from '../tasks/live.js';
+import { currentPods, liveUpdate, podsChanged, type LiveOutcome, type LiveSession } from '../tasks/live.js';
 import { waitForAnswer } from '../tasks/smoke.js';
 import { formatDuration } from './run.js';
 import { MavenDaemon, findMavenHome } from '../adapters/live/maven-daemon.js';
@@ -207,7 +207,7 @@ export class LiveDev {
     const started = Date.now();
     ctx.out.event({ type: 'live', status: 'start', files: files.map((f) => relative(ctx.opts.projectDir, f).split(sep).join('/')) });
     const url = new URL(ctx.opts.smokePath || '/', this.forward.url).toString();
-    const outcome = await liveUpdate({
+    const outcome: LiveOutcome = await liveUpdate({
       session: s,
       files,
       projectDir: ctx.opts.projectDir,
@@ -217,7 +217,7 @@ export class LiveDev {
       signal: ctx.signal,
       answer: async () => (await waitForAnswer(url, { deadline: Date.now() + 30_000, signal: ctx.signal })).status,
       onStage: (stage) => ctx.out.event({ type: 'live', status: 'stage', stage }),
-    });
+    }).catch((e: unknown): LiveOutcome => ({ kind: 'fallback', stage: 'sync', reason: `the live update failed (${isShipError(e) ? e.message : errorMessage(e)})` }));
     switch (outcome.kind) {
       case 'synced': {
         ctx.out.info(syncLine([...outcome.files, ...outcome.removed], outcome.pods, outcome.timings));

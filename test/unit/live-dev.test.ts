@@ -120,3 +120,16 @@ describe('LiveDev.deployOptions', () => {
     expect([debug.imageExtra?.step, debug.afterSmoke?.step]).toEqual(['debug-image', 'debug']);
   });
 });
+
+describe('LiveDev.update when the update itself throws', () => {
+  it('is a fallback with the error, never a silent stop', async () => {
+    const live = new LiveDev({ live: true });
+    withSession(live, 0);
+    outcome.next = undefined as never;
+    const c = { opts: { projectDir: '/p', smokePath: '/' }, out: memoryOutput(true), env: {}, signal: new AbortController().signal, runner: {} };
+    const spy = vi.spyOn(await import('../../src/tasks/live.js'), 'liveUpdate').mockRejectedValueOnce(new Error('log stream refused'));
+    expect(await live.update(c as never, ['/p/src/main/java/B.java'], Date.now())).toBe(false);
+    expect(c.out.events.at(-1)).toMatchObject({ type: 'live', status: 'fallback', reason: 'the live update failed (log stream refused)' });
+    spy.mockRestore();
+  });
+});
