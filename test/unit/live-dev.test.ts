@@ -133,3 +133,21 @@ describe('LiveDev.update when the update itself throws', () => {
     spy.mockRestore();
   });
 });
+
+describe('debugPortFlag', () => {
+  it('off without --debug; 5005 by default; a bad or busy port is an error before anything is built', async () => {
+    vi.useRealTimers();
+    const { debugPortFlag } = await import('../../src/pipeline/live.js');
+    const { createServer } = await import('node:net');
+    expect(await debugPortFlag({})).toBeUndefined();
+    await expect(debugPortFlag({ debugPort: 'x' })).rejects.toMatchObject({ code: 'usage' });
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await expect(debugPortFlag({ debug: true, debugPort: String(port) })).rejects.toMatchObject({ code: 'forward', message: expect.stringMatching(/^--debug: .*already in use/), hint: expect.stringMatching(/--debug-port/) });
+    } finally {
+      server.close();
+    }
+  });
+});
