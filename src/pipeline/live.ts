@@ -78,7 +78,7 @@ export class LiveDev {
       this.setup = { ...setup, project };
       // The warm Maven starts now, beside the rest of the deploy, so the first save finds it ready.
       this.warmMaven(ctx, setup);
-      ui.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath with DevTools ${setup.bootVersion}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
+      ui.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath, restarted by ${setup.restart}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
       return setup.image;
     } catch (e) {
       if (ctx.signal.aborted) throw e;

@@ -10,6 +10,7 @@ import { runBuild } from './build.js';
 import { fileView } from '../adapters/fs-view.js';
 import { compileIncremental, devtoolsJar, liveCacheDir, mavenDevFacts, type MavenProject } from '../adapters/live/maven.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
+import { restarterClasses } from '../adapters/live/restarter.js';
 import { buildDevImage } from '../adapters/live/dev-image.js';
 import type { OutputSnapshot } from '../core/live-plan.js';
 import type { DockerApi } from '../adapters/docker/api.js';
@@ -32,7 +33,8 @@ export interface DevSetup {
   /** What the dev image's classes directory holds. */
   holds: OutputSnapshot;
   mainClass: string;
-  bootVersion: string;
+  /** What restarts the app in place: "DevTools 3.5.7", or ship's restarter for a plain JVM app. */
+  restart: string;
 }
 
 export interface DevImageStepInput {
@@ -73,7 +75,6 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
   const jar = await readJarInfo(jarPath).catch((e: unknown) => {
     throw new ShipError('build', `${jarPath} is not a readable jar: ${errorMessage(e)}`);
   });
-  if (!jar.springBootVersion) throw new ShipError('build', `${jarPath} is not a Spring Boot jar (no Spring-Boot-Version): live update restarts with Spring Boot DevTools`);
   if (!jar.startClass) throw new ShipError('build', `${jarPath} names no Start-Class or Main-Class`);
 
   const facts = input.cached && input.cached.pom === input.pom ? input.cached : { pom: input.pom, ...(await mavenDevFacts(maven, run)) };
@@ -82,7 +83,9 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
     if (!c.ok) throw new ShipError('build', 'The sources do not compile.', { details: c.lines });
   }
   const jars = [...facts.jars];
-  if (!jars.some((j) => /[\\/]spring-boot-devtools-[^\\/]*\.jar$/.test(j))) {
+  // Spring Boot restarts with DevTools inside the JVM; a plain JVM app's process is restarted by ship's restarter.
+  const restarterDir = jar.springBootVersion ? undefined : await restarterClasses(liveCacheDir(input.env), input.env);
+  if (jar.springBootVersion && !jars.some((j) => /[\\/]spring-boot-devtools-[^\\/]*\.jar$/.test(j))) {
     jars.push(await devtoolsJar(maven, jar.springBootVersion, liveCacheDir(input.env), run));
   }
   const snapshotter = new OutputSnapshotter(facts.classesDir);
@@ -96,9 +99,10 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
     jars,
     mainClass: jar.startClass,
     ...(input.debugPort ? { debugPort: input.debugPort } : {}),
+    ...(restarterDir ? { restarterDir } : {}),
     app: project.name,
     signal: input.signal,
     ...(input.onLine ? { onLine: input.onLine } : {}),
   });
-  return { image, maven, classesDir: facts.classesDir, snapshotter, holds, mainClass: jar.startClass, bootVersion: jar.springBootVersion, facts };
+  return { image, maven, classesDir: facts.classesDir, snapshotter, holds, mainClass: jar.startClass, restart: jar.springBootVersion ? `DevTools ${jar.springBootVersion}` : 'ship\'s restarter (a plain JVM app)', facts };
 }

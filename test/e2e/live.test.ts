@@ -287,3 +287,38 @@ describe('ship --debug (one-shot)', () => {
     }
   });
 });
+
+describe('ship dev: a plain JVM app (no Spring Boot) is restarted in its container', () => {
+  const app = copyProject('test/fixtures/maven-plain');
+  const MAIN = 'src/main/java/plain/Main.java';
+  let ns: string;
+  let dev: ShipProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    ns = await newNamespace('live-e2e-plain');
+    dev = spawnShip(['dev', app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0']);
+    const first = await dev.next(isDevRun, { from: 0, timeoutMs: 900_000 });
+    expect(first.ok, dev.stderr()).toBe(true);
+    url = String(first.url);
+    await until('the app', async () => (await body(url + '/')) === 'plain v1', { timeoutMs: 60_000 });
+  });
+
+  afterAll(async () => {
+    await dev?.stop();
+    await deleteNamespace(ns);
+    app.remove();
+  });
+
+  it('an edit restarts the java process under ship\'s restarter: served, no new image, same pod', async () => {
+    const before = await pods(ns);
+    const from = dev.events.length;
+    writeFileSync(join(app.dir, MAIN), readFileSync(join(app.dir, MAIN), 'utf8').replace('"plain v1"', '"plain v2"'));
+    const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
+    expect(end, dev.stderr()).toMatchObject({ status: 'end', ok: true, files: ['plain/Main.class'] });
+    expect(await body(url + '/')).toBe('plain v2');
+    expect(imageSteps(dev.events, from)).toEqual([]);
+    expect((await pods(ns)).map((p) => [p.uid, p.restarts])).toEqual(before.map((p) => [p.uid, p.restarts]));
+    expect(dev.stderr()).toMatch(/restarted by ship's restarter \(a plain JVM app\)/);
+  });
+});

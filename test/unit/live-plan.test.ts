@@ -103,6 +103,13 @@ describe('the dev image', () => {
     expect(text).toMatch(/^CMD \[\]$/m);
     expect(() => devDockerfile({ baseRef: 'x', mainClass: 'a b"; rm', libs: [] })).toThrow(/not a Java class name/);
   });
+  it('a plain JVM app runs under ship\'s restarter, which restarts its java process on the trigger file', () => {
+    const cmd = devCommand({ mainClass: 'plain.Main', restarter: true, debugPort: 5005 });
+    expect(cmd.slice(0, 5)).toEqual(['java', '-cp', '/ship-dev/launcher', 'ShipRestart', `${DEV_CLASSES}/${TRIGGER_FILE}`]);
+    expect(cmd.slice(5)).toEqual(['java', '-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=*:5005', '-cp', `${DEV_CLASSES}:/ship-dev/lib/*`, 'plain.Main']);
+    expect(cmd.some((a) => a.includes('devtools'))).toBe(false);
+    expect(readRestartLine('ship-restart: started plain.Main (pid 54)')).toEqual({ kind: 'started', seconds: 0 });
+  });
   it('one-shot --debug keeps the image and adds the agent to JAVA_TOOL_OPTIONS', () => {
     expect(debugDockerfile('demo:ship-abc', 5005)).toMatch(/^ENV JAVA_TOOL_OPTIONS="-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=\*:5005 \$\{JAVA_TOOL_OPTIONS\}"$/m);
   });

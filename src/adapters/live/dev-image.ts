@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { DockerApi } from '../docker/api.js';
-import { debugDockerfile, devDockerfile, libNames, type DevImagePlan, type OutputSnapshot } from '../../core/live-plan.js';
+import { join } from 'node:path';
+import { RESTARTER_CLASS, debugDockerfile, devDockerfile, libNames, type DevImagePlan, type OutputSnapshot } from '../../core/live-plan.js';
 import { tarOf, type TarEntry } from './tar.js';
 import type { ImageResult } from '../../core/model.js';
 
@@ -24,6 +25,8 @@ export interface DevImageInput {
   jars: string[];
   mainClass: string;
   debugPort?: number;
+  /** A plain JVM app: the directory holding ship's compiled restarter (restarter.ts). */
+  restarterDir?: string;
   app: string;
   signal?: AbortSignal;
   onLine?: (line: string) => void;
@@ -42,7 +45,7 @@ export async function devTag(input: Omit<DevImageInput, 'docker'>, dockerfile: s
 
 export async function buildDevImage(input: DevImageInput): Promise<ImageResult> {
   const names = libNames(input.jars);
-  const plan: DevImagePlan = { baseRef: input.base.ref, mainClass: input.mainClass, libs: names, ...(input.debugPort ? { debugPort: input.debugPort } : {}) };
+  const plan: DevImagePlan = { baseRef: input.base.ref, mainClass: input.mainClass, libs: names, ...(input.debugPort ? { debugPort: input.debugPort } : {}), ...(input.restarterDir ? { restarter: true } : {}) };
   const dockerfile = devDockerfile(plan);
   const tag = await devTag(input, dockerfile);
   const ref = `${input.base.repository}:${tag}`;
@@ -63,6 +66,10 @@ export async function buildDevImage(input: DevImageInput): Promise<ImageResult> 
     entries.push({ name: `ship-dev/classes/${path}`, from: `${input.classesDir}/${path}` });
   }
   input.jars.forEach((jar, i) => entries.push({ name: `ship-dev/lib/${names[i]}`, from: jar, mode: 0o644 }));
+  if (input.restarterDir) {
+    entries.push({ name: 'ship-dev/launcher', from: 'directory', mode: 0o755 });
+    entries.push({ name: `ship-dev/launcher/${RESTARTER_CLASS}.class`, from: join(input.restarterDir, `${RESTARTER_CLASS}.class`), mode: 0o644 });
+  }
   const { id } = await input.docker.buildImage({
     context: tarOf(entries),
     dockerfile: 'Dockerfile',
