@@ -120,30 +120,44 @@ function jdwpHandshake(port: number): Promise<string> {
 
 const imageSteps = (events: JsonEvent[], from: number) => events.slice(from).filter((e) => e.type === 'step' && (e.step === 'image' || e.step === 'dev-image' || e.step === 'build') && e.status === 'done');
 
+/**
+ * A `ship dev` session on a copy of the fixture `rel` (Maven, tests skipped, any free port) in a
+ * namespace of its own: `prepare` edits the copy first; beforeAll waits for the first deploy,
+ * afterAll stops ship and removes the namespace and the copy.
+ */
+function devSession(rel: string, prefix: string, args: () => Promise<string[]> | string[] = () => [], prepare?: (dir: string) => void) {
+  const app = copyProject(rel);
+  const s = { dir: app.dir, ns: '', url: '', dev: undefined as unknown as ShipProcess };
+  beforeAll(async () => {
+    prepare?.(app.dir);
+    s.ns = await newNamespace(prefix);
+    s.dev = spawnShip(['dev', app.dir, '-n', s.ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', ...(await args())]);
+    const first = await s.dev.next(isDevRun, { from: 0, timeoutMs: 900_000 });
+    expect(first.ok, s.dev.stderr()).toBe(true);
+    s.url = String(first.url);
+  });
+  afterAll(async () => {
+    await s.dev?.stop();
+    await deleteNamespace(s.ns);
+    app.remove();
+  });
+  return s;
+}
+
 describe('ship dev: live update into the running JVM (Spring Boot example, Maven)', () => {
-  const app = copyProject('examples/kubernetes-test-spring');
-  let ns: string;
+  let debugPort = 0;
+  const session = devSession('examples/kubernetes-test-spring', 'live-e2e', async () => ['--debug-port', String((debugPort = await freePort()))], (dir) => {
+    writeFileSync(join(dir, CONTROLLER), controllerSource('Hello v1'));
+    writeFileSync(join(dir, PROPERTIES), readFileSync(join(dir, PROPERTIES), 'utf8') + 'live.suffix=first\n');
+  });
   let dev: ShipProcess;
+  let ns: string;
   let url: string;
-  let debugPort: number;
 
   beforeAll(async () => {
-    writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello v1'));
-    writeFileSync(join(app.dir, PROPERTIES), readFileSync(join(app.dir, PROPERTIES), 'utf8') + 'live.suffix=first\n');
-    ns = await newNamespace('live-e2e');
-    debugPort = await freePort();
-    dev = spawnShip(['dev', app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--debug-port', String(debugPort)]);
-    const first = await dev.next(isDevRun, { from: 0, timeoutMs: 900_000 });
-    expect(first.ok, dev.stderr()).toBe(true);
-    url = String(first.url);
+    ({ dev, ns, url } = session);
     await dev.next((e) => e.type === 'debug', { from: 0, timeoutMs: 60_000 });
     expect(await body(url + '/')).toBe('Hello v1 / first');
-  });
-
-  afterAll(async () => {
-    await dev?.stop();
-    await deleteNamespace(ns);
-    app.remove();
   });
 
   it('--debug: the forwarded JDWP port completes a real handshake', async () => {
@@ -155,7 +169,7 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
     const before = await pods(ns);
     expect(before).toHaveLength(1);
     const from = dev.events.length;
-    writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello live 2'));
+    writeFileSync(join(session.dir, CONTROLLER), controllerSource('Hello live 2'));
     const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
     expect(end, dev.stderr()).toMatchObject({ status: 'end', ok: true, pods: [before[0]!.name] });
     expect(end.files).toContain('com/example/kubernetesspring/HelloController.class');
@@ -170,7 +184,7 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
   it('an application.properties value read at start: the new value is served', async () => {
     const before = await pods(ns);
     const from = dev.events.length;
-    writeFileSync(join(app.dir, PROPERTIES), readFileSync(join(app.dir, PROPERTIES), 'utf8').replace('live.suffix=first', 'live.suffix=second'));
+    writeFileSync(join(session.dir, PROPERTIES), readFileSync(join(session.dir, PROPERTIES), 'utf8').replace('live.suffix=first', 'live.suffix=second'));
     const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
     expect(end, dev.stderr()).toMatchObject({ status: 'end', ok: true, files: ['application.properties'] });
     expect(await body(url + '/')).toBe('Hello live 2 / second');
@@ -180,7 +194,7 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
   it('a compile error is reported and the old code keeps serving', async () => {
     const before = await pods(ns);
     const from = dev.events.length;
-    writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello broken').replace('return GREETING', 'return GREETING +'));
+    writeFileSync(join(session.dir, CONTROLLER), controllerSource('Hello broken').replace('return GREETING', 'return GREETING +'));
     const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
     expect(end).toMatchObject({ status: 'end', ok: false, error: 'compile' });
     expect((end.lines as string[]).join('\n')).toMatch(/HelloController\.java/);
@@ -189,16 +203,16 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
     expect((await pods(ns)).map((p) => [p.uid, p.restarts])).toEqual(before.map((p) => [p.uid, p.restarts]));
     // Fixed: the next save goes live again.
     const again = dev.events.length;
-    writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello fixed 3'));
+    writeFileSync(join(session.dir, CONTROLLER), controllerSource('Hello fixed 3'));
     expect(await dev.next(liveEnd, { from: again, timeoutMs: 180_000 })).toMatchObject({ status: 'end', ok: true });
     expect(await body(url + '/')).toBe('Hello fixed 3 / second');
   });
 
   it('a dependency added to pom.xml falls back to the full rebuild and says why', async () => {
     const from = dev.events.length;
-    const pom = readFileSync(join(app.dir, 'pom.xml'), 'utf8');
+    const pom = readFileSync(join(session.dir, 'pom.xml'), 'utf8');
     writeFileSync(
-      join(app.dir, 'pom.xml'),
+      join(session.dir, 'pom.xml'),
       pom.replace('<dependencies>', '<dependencies>\n    <dependency>\n      <groupId>org.apache.commons</groupId>\n      <artifactId>commons-lang3</artifactId>\n    </dependency>'),
     );
     const fallback = await dev.next(liveEnd, { from, timeoutMs: 60_000 });
@@ -214,7 +228,7 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
   it('a pod deleted after live updates: its replacement serves the current code', async () => {
     // A live update into the rebuilt pod, so the image is behind the sources again.
     let from = dev.events.length;
-    writeFileSync(join(app.dir, CONTROLLER), controllerSource('Hello after delete 4'));
+    writeFileSync(join(session.dir, CONTROLLER), controllerSource('Hello after delete 4'));
     expect(await dev.next(liveEnd, { from, timeoutMs: 180_000 })).toMatchObject({ status: 'end', ok: true });
     const [old] = await pods(ns);
     from = dev.events.length;
@@ -231,30 +245,15 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
 });
 
 describe('ship dev: live update reaches every replica', () => {
-  const app = copyProject('examples/kubernetes-test-spring');
-  let ns: string;
-  let dev: ShipProcess;
-
-  beforeAll(async () => {
-    writeFileSync(join(app.dir, CONTROLLER), controllerSource('Replica v1'));
-    ns = await newNamespace('live-e2e-rep');
-    dev = spawnShip(['dev', app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--replicas', '2']);
-    const first = await dev.next(isDevRun, { from: 0, timeoutMs: 900_000 });
-    expect(first.ok, dev.stderr()).toBe(true);
-  });
-
-  afterAll(async () => {
-    await dev?.stop();
-    await deleteNamespace(ns);
-    app.remove();
-  });
+  const session = devSession('examples/kubernetes-test-spring', 'live-e2e-rep', () => ['--replicas', '2'], (dir) => writeFileSync(join(dir, CONTROLLER), controllerSource('Replica v1')));
 
   it('two replicas: both serve the edit, neither is replaced', async () => {
+    const { dev, ns, dir } = session;
     const before = await pods(ns);
     expect(before.map((p) => p.name)).toEqual(['spring-pod-1', 'spring-pod-2']);
     for (const p of before) expect(await podBody(ns, p.name)).toBe('Replica v1 / none');
     const from = dev.events.length;
-    writeFileSync(join(app.dir, CONTROLLER), controllerSource('Replica live 2'));
+    writeFileSync(join(dir, CONTROLLER), controllerSource('Replica live 2'));
     const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
     expect(end, dev.stderr()).toMatchObject({ status: 'end', ok: true, pods: ['spring-pod-1', 'spring-pod-2'] });
     for (const p of before) expect(await podBody(ns, p.name)).toBe('Replica live 2 / none');
@@ -289,31 +288,15 @@ describe('ship --debug (one-shot)', () => {
 });
 
 describe('ship dev: a plain JVM app (no Spring Boot) is restarted in its container', () => {
-  const app = copyProject('test/fixtures/maven-plain');
   const MAIN = 'src/main/java/plain/Main.java';
-  let ns: string;
-  let dev: ShipProcess;
-  let url: string;
-
-  beforeAll(async () => {
-    ns = await newNamespace('live-e2e-plain');
-    dev = spawnShip(['dev', app.dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0']);
-    const first = await dev.next(isDevRun, { from: 0, timeoutMs: 900_000 });
-    expect(first.ok, dev.stderr()).toBe(true);
-    url = String(first.url);
-    await until('the app', async () => (await body(url + '/')) === 'plain v1', { timeoutMs: 60_000 });
-  });
-
-  afterAll(async () => {
-    await dev?.stop();
-    await deleteNamespace(ns);
-    app.remove();
-  });
+  const session = devSession('test/fixtures/maven-plain', 'live-e2e-plain');
 
   it('an edit restarts the java process under ship\'s restarter: served, no new image, same pod', async () => {
+    const { dev, ns, url, dir } = session;
+    await until('the app', async () => (await body(url + '/')) === 'plain v1', { timeoutMs: 60_000 });
     const before = await pods(ns);
     const from = dev.events.length;
-    writeFileSync(join(app.dir, MAIN), readFileSync(join(app.dir, MAIN), 'utf8').replace('"plain v1"', '"plain v2"'));
+    writeFileSync(join(dir, MAIN), readFileSync(join(dir, MAIN), 'utf8').replace('"plain v1"', '"plain v2"'));
     const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
     expect(end, dev.stderr()).toMatchObject({ status: 'end', ok: true, files: ['plain/Main.class'] });
     expect(await body(url + '/')).toBe('plain v2');
