@@ -100,16 +100,22 @@ export function buildProgram(run: (r: Runner) => void): Command {
     .showHelpAfterError('(run ship --help for usage)')
     .enablePositionalOptions();
 
-  deployFlags(program.argument('[dir]', 'the project directory', '.')).action((dir: string, flags: RawFlags, cmd: Command) =>
+  deployFlags(program.argument('[dir]', 'the project directory', '.'))
+    .option('--debug', 'start the JVM with a JDWP agent (suspend=n) and forward it to 127.0.0.1:5005')
+    .option('--debug-port <port>', 'the JDWP port in the pod and on 127.0.0.1 (implies --debug; default 5005)')
+    .action((dir: string, flags: RawFlags & { debug?: boolean; debugPort?: string }, cmd: Command) =>
     run(async (io) => {
       const { runUpCommand } = await (await ship('up')).up();
       return runUpCommand(dir, flags, io, typedByUser(cmd));
     }),
   );
 
-  deployFlags(program.command('dev').description('deploy, then rebuild and redeploy on every source change; the forward stays on the same port').argument('[dir]', 'the project directory', '.'))
+  deployFlags(program.command('dev').description('deploy, then update the running app on every source change (live update, else rebuild and redeploy); the forward stays on the same port').argument('[dir]', 'the project directory', '.'))
     .option('--cleanup', 'on Ctrl-C, also delete what ship deployed')
-    .action((dir: string, flags: RawFlags & { cleanup?: boolean }, cmd: Command) =>
+    .option('--no-live', 'rebuild the image and redeploy on every save instead of updating the running JVM')
+    .option('--debug', 'start the JVM with a JDWP agent (suspend=n) and forward it to 127.0.0.1:5005')
+    .option('--debug-port <port>', 'the JDWP port in the pod and on 127.0.0.1 (implies --debug; default 5005)')
+    .action((dir: string, flags: import('./commands/dev.js').DevFlags, cmd: Command) =>
       run(async (io) => {
         const { runDevCommand } = await (await ship('dev')).dev();
         return runDevCommand(dir, flags, io, typedByUser(cmd));

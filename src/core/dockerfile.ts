@@ -184,6 +184,8 @@ export interface JarInfo {
   layers: string[];
   /** Spring-Boot-Version from META-INF/MANIFEST.MF. */
   springBootVersion?: string;
+  /** The application's main class: Start-Class of a Spring Boot jar, else Main-Class. */
+  startClass?: string;
 }
 
 /**
@@ -193,7 +195,8 @@ export interface JarInfo {
 export function jarInfo(entries: { layersIdx?: string; manifest?: string }): JarInfo {
   const layers = entries.layersIdx !== undefined ? parseLayersIdx(entries.layersIdx) : [];
   const version = /^Spring-Boot-Version:\s*(\S+)/m.exec(entries.manifest ?? '')?.[1];
-  return { layered: entries.layersIdx !== undefined, layers, ...(version ? { springBootVersion: version } : {}) };
+  const startClass = /^Start-Class:\s*(\S+)/m.exec(entries.manifest ?? '')?.[1] ?? /^Main-Class:\s*(\S+)/m.exec(entries.manifest ?? '')?.[1];
+  return { layered: entries.layersIdx !== undefined, layers, ...(version ? { springBootVersion: version } : {}), ...(startClass ? { startClass } : {}) };
 }
 
 /** layers.idx lines look like `- "dependencies":` followed by `  - "BOOT-INF/lib/"`. */

@@ -59,7 +59,7 @@ export function debounce(ms: number, fire: (files: string[]) => void): ((file: s
 }
 
 /** What dev reads of a run's result. */
-export type DevRun = Pick<RunResult, 'forward' | 'deployed'> & Partial<Pick<RunResult, 'loader' | 'load'>> & SummaryFacts;
+export type DevRun = Pick<RunResult, 'forward' | 'deployed'> & Partial<Pick<RunResult, 'loader' | 'load' | 'manifest'>> & SummaryFacts;
 
 export interface DevHooks {
   /**
@@ -73,6 +73,14 @@ export interface DevHooks {
   deploy?: (ctx: RunContext, render: RenderChoice, o: DeployOptions) => Promise<DevRun>;
   /** After each successful deploy (default: remove ship's older images of the app, dev-prune.ts). */
   prune?: (ctx: RunContext, r: DevRun) => Promise<void>;
+  /** Extra steps of every run (live update's dev image, --debug's forward). */
+  deployOptions?: Pick<DeployOptions, 'imageExtra' | 'afterSmoke'>;
+  /** After each successful run (live update starts its session). */
+  afterDeploy?: (r: DevRun) => Promise<void>;
+  /** A batch of saves, before it redeploys: true when it was handled without a redeploy (live update). */
+  beforeRedeploy?: (files: string[], savedAt: number) => Promise<boolean>;
+  /** Background work that may ask for a redeploy, with the reason (a replaced pod); returns its stop. */
+  watch?: (isBusy: () => boolean, redeploy: (reason: string) => void) => () => void;
 }
 
 /** A first run that fails in the check step cannot be fixed by editing the sources (Docker, kubeconfig, cluster, port). */
@@ -124,6 +132,7 @@ async function devLoop(ctx: RunContext, render: RenderChoice, hooks: DevHooks, d
   const once = async (n: number) => {
     try {
       const r = await deployRun(ctx, render, {
+        ...hooks.deployOptions,
         // The forward is opened by the first run that gets that far and then kept: it follows new pods.
         forward,
         onForward: (f) => (forward = f),
@@ -135,6 +144,7 @@ async function devLoop(ctx: RunContext, render: RenderChoice, hooks: DevHooks, d
       appliedSomething = true;
       printSummary(ctx, r);
       deployed = true;
+      await hooks.afterDeploy?.(r);
       ctx.out.event({ type: 'dev-run', run: n, ok: true, url: forward?.url, image: r.image?.ref, pods: r.readyPods });
       if (hooks.followLogs) stopLogs = await hooks.followLogs(r.deployed);
       await (hooks.prune ?? pruneAfterDeploy)(ctx, r);
@@ -164,28 +174,57 @@ async function devLoop(ctx: RunContext, render: RenderChoice, hooks: DevHooks, d
 
   let run = 1;
   let queued: string[] | undefined;
+  /** When the first save of the queued batch happened; the reason when a redeploy was asked for (not a save). */
+  let queuedAt = 0;
+  let forced: string | undefined;
+  let firstSave: number | undefined;
+  let working = false;
   let busy: Promise<void> = Promise.resolve();
-  const trigger = (files: string[]) => {
+  const trigger = (files: string[], reason?: string) => {
     if (stopped) return;
+    const savedAt = firstSave ?? Date.now();
+    firstSave = undefined;
+    if (reason) forced = reason;
     if (queued) {
       queued.push(...files);
       return;
     }
     queued = files;
+    queuedAt = savedAt;
     // Runs one after the other; a change during a run (the first one too) queues the next.
     busy = busy
       .catch(() => undefined)
       .then(async () => {
         const batch = queued!;
+        const at = queuedAt;
+        const why = forced;
         queued = undefined;
+        forced = undefined;
         if (stopped || ctx.signal.aborted) return;
-        run += 1;
-        ctx.out.info(`\nchange: ${batch.slice(0, 3).map((f) => relative(ctx.opts.projectDir, f)).join(', ')}${batch.length > 3 ? ` and ${batch.length - 3} more` : ''} → redeploying`);
-        await pauseLogs();
-        await once(run);
+        working = true;
+        try {
+          // Live update first; it says why when the batch needs the full rebuild.
+          if (!why && deployed && hooks.beforeRedeploy && (await hooks.beforeRedeploy(batch, at))) return;
+          if (stopped || ctx.signal.aborted) return;
+          run += 1;
+          const what = why ?? `change: ${batch.slice(0, 3).map((f) => relative(ctx.opts.projectDir, f)).join(', ')}${batch.length > 3 ? ` and ${batch.length - 3} more` : ''}`;
+          ctx.out.info(`\n${what} → redeploying`);
+          await pauseLogs();
+          await once(run);
+        } finally {
+          working = false;
+        }
       });
   };
-  const onChange = debounce(debounceMs, trigger);
+  const debounced = debounce(debounceMs, (files) => trigger(files));
+  const onChange = Object.assign(
+    (file: string) => {
+      firstSave ??= Date.now();
+      debounced(file);
+    },
+    { cancel: () => debounced.cancel() },
+  );
+  let stopWatch: (() => void) | undefined;
   try {
     // Watching starts before the first deploy: an edit saved while it runs is not lost.
     const root = ctx.opts.projectDir;
@@ -196,6 +235,7 @@ async function devLoop(ctx: RunContext, render: RenderChoice, hooks: DevHooks, d
     });
     busy = once(1);
     await busy;
+    stopWatch = hooks.watch?.(() => working || queued !== undefined, (reason) => trigger([], reason));
     if (!ctx.signal.aborted) ctx.out.info(`Watching ${ctx.opts.projectDir} for changes. Press Ctrl-C to stop.`);
     await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })));
     let last: Promise<void> | undefined;
@@ -207,6 +247,7 @@ async function devLoop(ctx: RunContext, render: RenderChoice, hooks: DevHooks, d
     if (interruptedMidRun && !deployed) throw new InterruptedError();
   } finally {
     stopped = true;
+    stopWatch?.();
     onChange.cancel();
     watcher?.close();
     await pauseLogs();

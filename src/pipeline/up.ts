@@ -48,6 +48,9 @@ function homeDir(): string | undefined {
     return undefined;
   }
 }
+import type { DockerApi } from '../adapters/docker/api.js';
+import type { ProcessRunner } from '../adapters/process.js';
+import type { StepEnv } from '../tasks/types.js';
 
 /** What a run put on the cluster: where, and when (ship dev follows its logs and deletes it). */
 export interface Deployed {
@@ -76,6 +79,29 @@ export interface RunResult {
   smoke?: SmokeResult;
 }
 
+/** What the step after `image` is handed: the project, the image just built (or found), the clients. */
+export interface ImageExtraInput {
+  project: ProjectInfo;
+  image: ImageResult;
+  /** Whether the build step ran in this run. */
+  built: boolean;
+  docker: DockerApi;
+  runner: ProcessRunner;
+}
+
+/** A step after `image` that makes the image the run deploys instead (ship dev's dev image, --debug's). */
+export interface ImageExtra {
+  step: string;
+  run(ctx: StepEnv, input: ImageExtraInput, ui: StepUi): Promise<ImageResult>;
+}
+
+/** A step after `smoke` (--debug's JDWP forward); `skip` gives its reason when it is not needed. */
+export interface AfterSmoke {
+  step: string;
+  skip?: () => string | false;
+  run(ctx: StepEnv, input: { kube: Kube; namespace: string; manifest: RenderedManifest; app: string; pod?: string }, ui: StepUi): Promise<void>;
+}
+
 export interface DeployOptions {
   /** A forward that is already open (ship dev's later runs): kept, no forward step. */
   forward?: ForwardInfo;
@@ -83,16 +109,34 @@ export interface DeployOptions {
   onForward?: (forward: ForwardInfo) => void;
   /** Called as soon as the apply step has put objects on the cluster (the run may still fail after). */
   onApplied?: (deployed: Deployed) => void;
+  /** A step after `image` whose image is deployed instead (live update's dev image, --debug). */
+  imageExtra?: ImageExtra;
+  /** A step after `smoke` (--debug's forward). */
+  afterSmoke?: AfterSmoke;
 }
 
-/** The steps of a deploy run, in order; without `forward` when one is already open. */
-export function deploySteps(opts: { forward?: boolean } = {}): string[] {
-  return ['check', 'tag', 'build', 'image', 'load', 'manifest', 'apply', 'wait', ...(opts.forward === false ? [] : ['forward']), 'smoke'];
+/** The steps of a deploy run, in order; without `forward` when one is already open; with the extra steps given. */
+export function deploySteps(opts: { forward?: boolean; imageExtra?: string; afterSmoke?: string } = {}): string[] {
+  return [
+    'check',
+    'tag',
+    'build',
+    'image',
+    ...(opts.imageExtra ? [opts.imageExtra] : []),
+    'load',
+    'manifest',
+    'apply',
+    'wait',
+    ...(opts.forward === false ? [] : ['forward']),
+    'smoke',
+    ...(opts.afterSmoke ? [opts.afterSmoke] : []),
+  ];
 }
 
 /** One deploy run: check → tag → build → image → load → manifest → apply → wait → forward → smoke. */
 export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions = {}): Promise<RunResult> {
-  return runSteps(ctx, deploySteps({ forward: !o.forward }), render, async (steps) => {
+  const names = deploySteps({ forward: !o.forward, ...(o.imageExtra ? { imageExtra: o.imageExtra.step } : {}), ...(o.afterSmoke ? { afterSmoke: o.afterSmoke.step } : {}) });
+  return runSteps(ctx, names, render, async (steps) => {
     const { runner } = ctx;
     // --explain: each step's commands, said inside the step (so they print before its ✔ line).
     const say = async (make: () => Explained | Promise<Explained>) => {
@@ -148,6 +192,11 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
       const existing = image;
       await say(() => imageCommands(existing));
     } else image = await run('image', (ui) => imageStep(ctx, { docker, project, tag, jar: built?.jar }, ui), imageCommands);
+    const extra = o.imageExtra;
+    if (extra) {
+      const base = image;
+      image = await steps.run(extra.step, (ui) => extra.run(ctx, { project, image: base, built: built !== undefined, docker, runner }, ui));
+    }
     const ref = image.ref;
 
     const { result: load, loader } = await run('load', (ui) => loadStep(ctx, { choice: loaderChoice, image, deps: { docker, runner, env: ctx.env } }, ui), (l) => explainLoad({ choice: loaderChoice, ref, pushedRef: l.result.pushedRef }));
@@ -185,6 +234,13 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
       smoke = await run('smoke', (ui) => smokeStep(ctx, { forward: via, appliedAt: applied.at, app: { kube, namespace: applied.namespace, ports: checked.ports } }, ui), () => explainSmoke({ url: new URL(ctx.opts.smokePath || '/', via.url).toString() }));
     }
 
+    const after = o.afterSmoke;
+    if (after) {
+      const no = after.skip?.();
+      if (no) steps.skip(after.step, no);
+      else await steps.run(after.step, (ui) => after.run(ctx, { kube, namespace: applied.namespace, manifest, app: project.name, pod: readyPods[0] }, ui));
+    }
+
     return { project, image, load, loader, manifest, deployed, readyPods, forward, smoke };
   });
 }
@@ -193,11 +249,11 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
  * Deploys and, unless the run is detached (CI, --detach), keeps the forward open until the signal
  * aborts. Cleanups run on every way out.
  */
-export async function up(ctx: RunContext, render: RenderChoice): Promise<RunResult> {
+export async function up(ctx: RunContext, render: RenderChoice, o: Pick<DeployOptions, 'imageExtra' | 'afterSmoke'> = {}): Promise<RunResult> {
   let release: (() => Promise<void>) | undefined;
   try {
     release = await lockProject(ctx, 'ship');
-    const result = await deploy(ctx, render);
+    const result = await deploy(ctx, render, o);
     // Built and deployed: another run may build this project now (the held forward needs no lock).
     await release();
     release = undefined;

@@ -364,3 +364,62 @@ describe('dev loop (fake steps, real file watching)', () => {
     expect(h.text()).not.toContain('--cleanup');
   });
 });
+
+describe('dev loop: the live update hooks (fake steps, real file watching)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ship-dev-live-'));
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src/App.java'), 'v1');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a batch handled by beforeRedeploy makes no run; one it declines redeploys; afterDeploy follows each good run', async () => {
+    const h = harness(dir, []);
+    const handled: Array<{ files: string[]; savedAt: number }> = [];
+    let after = 0;
+    let answer = true;
+    const saved = Date.now();
+    h.hooks.afterDeploy = async () => void (after += 1);
+    h.hooks.beforeRedeploy = async (files, savedAt) => (handled.push({ files, savedAt }), answer);
+    const loop = dev(h.ctx, { interactive: false }, h.hooks, 30);
+    await until('the first run', () => devRuns(h).length === 1);
+    expect(after).toBe(1);
+    writeFileSync(join(dir, 'src/App.java'), 'v2');
+    await until('the live update', () => handled.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(devRuns(h)).toHaveLength(1);
+    expect(handled[0]!.files).toEqual([join(dir, 'src/App.java')]);
+    // The time of the first save of the batch, not of the end of the debounce.
+    expect(handled[0]!.savedAt).toBeGreaterThanOrEqual(saved);
+    answer = false;
+    writeFileSync(join(dir, 'src/App.java'), 'v3');
+    await until('the redeploy', () => devRuns(h).length === 2);
+    expect(after).toBe(2);
+    expect(h.text()).toMatch(/change: src\/App\.java → redeploying/);
+    h.abort.abort();
+    await loop;
+  });
+
+  it('the watch may ask for a redeploy: it runs with the reason, without asking live update', async () => {
+    const h = harness(dir, []);
+    let ask!: (reason: string) => void;
+    let busyNow!: () => boolean;
+    let asked = 0;
+    h.hooks.beforeRedeploy = async () => (asked += 1, true);
+    h.hooks.watch = (isBusy, redeploy) => {
+      ask = redeploy;
+      busyNow = isBusy;
+      return () => undefined;
+    };
+    const loop = dev(h.ctx, { interactive: false }, h.hooks, 30);
+    await until('the first run', () => devRuns(h).length === 1);
+    expect(busyNow()).toBe(false);
+    ask('pod app was replaced after 1 live update: the image lacks them');
+    await until('the redeploy', () => devRuns(h).length === 2);
+    expect(asked).toBe(0);
+    expect(h.text()).toMatch(/pod app was replaced after 1 live update: the image lacks them → redeploying/);
+    h.abort.abort();
+    await loop;
+  });
+});

@@ -157,7 +157,7 @@ describe('readJarInfo / isLayeredJar', () => {
     await writeFile(
       jar,
       zip([
-        { name: 'META-INF/MANIFEST.MF', data: 'Manifest-Version: 1.0\r\nSpring-Boot-Version: 3.5.7\r\nMain-Class: x\r\n', deflate: true },
+        { name: 'META-INF/MANIFEST.MF', data: 'Manifest-Version: 1.0\r\nSpring-Boot-Version: 3.5.7\r\nMain-Class: x\r\nStart-Class: com.example.App\r\n', deflate: true },
         { name: 'BOOT-INF/classes/App.class', data: 'x'.repeat(100), deflate: true },
         { name: 'BOOT-INF/layers.idx', data: idx, deflate: true },
       ]),
@@ -167,6 +167,7 @@ describe('readJarInfo / isLayeredJar', () => {
       layered: true,
       layers: ['dependencies', 'spring-boot-loader', 'snapshot-dependencies', 'application'],
       springBootVersion: '3.5.7',
+      startClass: 'com.example.App',
     });
   });
 
@@ -174,7 +175,7 @@ describe('readJarInfo / isLayeredJar', () => {
     const jar = join(dir, 'plain.jar');
     await writeFile(jar, zip([{ name: 'META-INF/MANIFEST.MF', data: 'Manifest-Version: 1.0\nMain-Class: a.Main\n' }, { name: 'a/Main.class', data: 'y' }]));
     expect(await isLayeredJar(jar)).toBe(false);
-    expect(await readJarInfo(jar)).toEqual({ layered: false, layers: [] });
+    expect(await readJarInfo(jar)).toEqual({ layered: false, layers: [], startClass: 'a.Main' });
   });
 
   it('a file that is not a zip is an error', async () => {
@@ -195,5 +196,6 @@ describe('readJarInfo / isLayeredJar', () => {
       springBootVersion: '3.2.5',
     });
     expect(jarInfo({ manifest: 'Manifest-Version: 1.0\n' })).toEqual({ layered: false, layers: [] });
+    expect(jarInfo({ manifest: 'Main-Class: org.springframework.boot.loader.launch.JarLauncher\nStart-Class: com.example.App\n' }).startClass).toBe('com.example.App');
   });
 });

@@ -1,0 +1,108 @@
+// Step of `ship dev` with live update: after the project image is built, the dev image is made from
+// it — the exploded application (classes directory + runtime jars + spring-boot-devtools of the
+// app's Spring Boot version) started on the classpath — and deployed instead of the project image.
+// What the step learns (classes directory, what it holds) starts the live session.
+
+import { ShipError, errorMessage } from '../errors.js';
+import { readJarInfo } from '../adapters/jar.js';
+import { chooseJar } from '../core/project.js';
+import { runBuild } from './build.js';
+import { fileView } from '../adapters/fs-view.js';
+import { compileIncremental, devtoolsJar, liveCacheDir, mavenDevFacts, type MavenProject } from '../adapters/live/maven.js';
+import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
+import { restarterClasses } from '../adapters/live/restarter.js';
+import { buildDevImage } from '../adapters/live/dev-image.js';
+import type { OutputSnapshot } from '../core/live-plan.js';
+import type { DockerApi } from '../adapters/docker/api.js';
+import type { ProcessRunner } from '../adapters/process.js';
+import type { ImageResult, ProjectInfo } from '../core/model.js';
+
+/** Why a project cannot be live-updated (it is then deployed as by `ship`, and every save rebuilds). */
+export function liveUnsupported(project: Pick<ProjectInfo, 'builder' | 'buildCommand'>): string | undefined {
+  if (project.builder === 'gradle') return 'live update drives Maven builds only so far; a Gradle project is rebuilt and redeployed on every save';
+  if (project.builder === 'none') return 'the Dockerfile builds the app (--builder none): there are no class files to sync, every save rebuilds';
+  if (!project.buildCommand) return 'no build command';
+  return undefined;
+}
+
+export interface DevSetup {
+  image: ImageResult;
+  maven: MavenProject;
+  classesDir: string;
+  snapshotter: OutputSnapshotter;
+  /** What the dev image's classes directory holds. */
+  holds: OutputSnapshot;
+  mainClass: string;
+  /** What restarts the app in place: "DevTools 3.5.7", or ship's restarter for a plain JVM app. */
+  restart: string;
+}
+
+export interface DevImageStepInput {
+  docker: DockerApi;
+  runner: ProcessRunner;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  project: ProjectInfo;
+  /** The project image just built (or found unchanged). */
+  base: ImageResult;
+  /** Whether the build step ran now (otherwise the classes directory is brought up to date first). */
+  built: boolean;
+  debugPort?: number;
+  /** The facts of an earlier setup, reused when the pom is the same. */
+  cached?: { pom: string; classesDir: string; jars: string[] };
+  pom: string;
+  onLine?: (line: string) => void;
+}
+
+export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetup & { facts: { pom: string; classesDir: string; jars: string[] } }> {
+  const { project } = input;
+  const why = liveUnsupported(project);
+  if (why) throw new ShipError('build', why);
+  const maven: MavenProject = { dir: project.dir, mvn: project.buildCommand![0] };
+  const run = { runner: input.runner, env: input.env, signal: input.signal, ...(input.onLine ? { onLine: input.onLine } : {}) };
+
+  // The image may exist already for these sources (build skipped) while the project has no jar
+  // (a fresh clone): the project's own build makes it, and the classes directory with it.
+  let built = input.built;
+  let jarPath: string;
+  try {
+    jarPath = chooseJar(project.dir, project.builder, fileView(project.dir));
+  } catch (e) {
+    if (built) throw e;
+    jarPath = (await runBuild(project, input.runner, run)).jar ?? chooseJar(project.dir, project.builder, fileView(project.dir));
+    built = true;
+  }
+  const jar = await readJarInfo(jarPath).catch((e: unknown) => {
+    throw new ShipError('build', `${jarPath} is not a readable jar: ${errorMessage(e)}`);
+  });
+  if (!jar.startClass) throw new ShipError('build', `${jarPath} names no Start-Class or Main-Class`);
+
+  const facts = input.cached && input.cached.pom === input.pom ? input.cached : { pom: input.pom, ...(await mavenDevFacts(maven, run)) };
+  if (!built) {
+    const c = await compileIncremental(maven, run);
+    if (!c.ok) throw new ShipError('build', 'The sources do not compile.', { details: c.lines });
+  }
+  const jars = [...facts.jars];
+  // Spring Boot restarts with DevTools inside the JVM; a plain JVM app's process is restarted by ship's restarter.
+  const restarterDir = jar.springBootVersion ? undefined : await restarterClasses(liveCacheDir(input.env), input.env);
+  if (jar.springBootVersion && !jars.some((j) => /[\\/]spring-boot-devtools-[^\\/]*\.jar$/.test(j))) {
+    jars.push(await devtoolsJar(maven, jar.springBootVersion, liveCacheDir(input.env), run));
+  }
+  const snapshotter = new OutputSnapshotter(facts.classesDir);
+  const holds = await snapshotter.snapshot();
+  if (holds.size === 0) throw new ShipError('build', `The classes directory ${facts.classesDir} is empty after the build.`);
+  const image = await buildDevImage({
+    docker: input.docker,
+    base: input.base,
+    classesDir: facts.classesDir,
+    classes: holds,
+    jars,
+    mainClass: jar.startClass,
+    ...(input.debugPort ? { debugPort: input.debugPort } : {}),
+    ...(restarterDir ? { restarterDir } : {}),
+    app: project.name,
+    signal: input.signal,
+    ...(input.onLine ? { onLine: input.onLine } : {}),
+  });
+  return { image, maven, classesDir: facts.classesDir, snapshotter, holds, mainClass: jar.startClass, restart: jar.springBootVersion ? `DevTools ${jar.springBootVersion}` : 'ship\'s restarter (a plain JVM app)', facts };
+}
