@@ -6,6 +6,11 @@
 #                           imported with `docker import`. JAVA_HOME=/opt/java/openjdk like the real
 #                           Temurin image (a symlink to Debian's JVM dir). Used by every Dockerfile
 #                           under examples/ and test/fixtures/.
+#   ship.local/postgres:15  Debian bookworm minbase + postgresql-15 (debootstrap), `docker import`ed,
+#                           run as user postgres; its entrypoint (postgres-entrypoint.sh) creates the
+#                           cluster on first start from POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB
+#                           like the official image, then runs postgres listening on the pod's IP.
+#                           For the database fixture (test/fixtures/spring-db).
 #   ship.local/busybox:1    FROM scratch + Debian's static busybox, applets linked into /bin.
 #                           Has `sh` but NO `bash` (for "exec falls back to sh" tests).
 #                           Default CMD is `sh` (exits at once without stdin): pods using it should
@@ -15,7 +20,7 @@
 # The debootstrapped rootfs is cached as a tarball in $SHIP_IMAGE_CACHE (default
 # /var/cache/ship-images), so after `docker rmi` the JRE image is re-imported in seconds.
 #
-# usage: test/images/build.sh [--force] [temurin|busybox ...]
+# usage: test/images/build.sh [--force] [temurin|busybox|postgres ...]
 #   --force   rebuild the named images (or all) even if they exist; the rootfs cache is reused,
 #             delete $SHIP_IMAGE_CACHE to debootstrap again.
 # env:   SHIP_IMAGE_CACHE, DEBIAN_MIRROR (default: the mirror in /etc/apt/sources.list*, else
@@ -33,18 +38,21 @@ recipe=1
 temurin_image=eclipse-temurin:17-jre
 busybox_image=ship.local/busybox:1
 rootfs_tar=$cache/temurin-17-jre-$suite-r$recipe.rootfs.tar
+postgres_image=ship.local/postgres:15
+postgres_recipe=1
+postgres_tar=$cache/postgres-15-$suite-r$postgres_recipe.rootfs.tar
 
 force=0
 want=()
 for a in "$@"; do
   case $a in
     --force) force=1 ;;
-    temurin|busybox) want+=("$a") ;;
+    temurin|busybox|postgres) want+=("$a") ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown argument: $a" >&2; exit 2 ;;
   esac
 done
-[ ${#want[@]} -gt 0 ] || want=(temurin busybox)
+[ ${#want[@]} -gt 0 ] || want=(temurin busybox postgres)
 
 log() { printf '[images] %s\n' "$*"; }
 now() { date +%s; }
@@ -110,14 +118,7 @@ make_rootfs_tar() {
   jvm=$(chroot "$dir" sh -c 'dirname "$(dirname "$(readlink -f /usr/bin/java)")"')
   mkdir -p "$dir/opt/java"
   ln -sfn "$jvm" "$dir/opt/java/openjdk"
-  # Slim: package caches, docs, man pages, locales, logs. dpkg keeps working (no apt lists though).
-  chroot "$dir" apt-get clean >/dev/null 2>&1 || true
-  rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb \
-         "$dir"/var/cache/debconf/*-old "$dir"/var/log/* "$dir"/tmp/* "$dir"/var/tmp/* \
-         "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/* \
-         "$dir"/usr/share/lintian "$dir"/usr/share/linda "$dir"/usr/share/bug \
-         "$dir"/usr/share/common-licenses
-  find "$dir/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} + 2>/dev/null || true
+  slim_rootfs "$dir"
   # Keep dpkg from re-adding docs/man/locales if someone apt-installs into a derived image.
   mkdir -p "$dir/etc/dpkg/dpkg.cfg.d"
   cat >"$dir/etc/dpkg/dpkg.cfg.d/ship-nodoc" <<'EOF'
@@ -128,8 +129,6 @@ path-exclude=/usr/share/info/*
 path-exclude=/usr/share/locale/*
 path-include=/usr/share/locale/locale.alias
 EOF
-  : >"$dir/etc/resolv.conf"
-  rm -f "$dir/etc/hostname"
   echo "$jvm" >"$dir/.ship-jvm"
   log "slimmed rootfs in $(since "$t") ($(du -sh "$dir" | cut -f1)), JVM at $jvm"
 
@@ -139,6 +138,93 @@ EOF
   rm -rf "$dir"
   trap - EXIT
   log "cached rootfs $rootfs_tar ($(du -h "$rootfs_tar" | cut -f1)) in $(since "$t")"
+}
+
+# slim_rootfs DIR: package caches, docs, man pages, locales, logs. dpkg keeps working (no apt lists).
+slim_rootfs() {
+  local dir=$1
+  chroot "$dir" apt-get clean >/dev/null 2>&1 || true
+  rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb \
+         "$dir"/var/cache/debconf/*-old "$dir"/var/log/* "$dir"/tmp/* "$dir"/var/tmp/* \
+         "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/* \
+         "$dir"/usr/share/lintian "$dir"/usr/share/linda "$dir"/usr/share/bug \
+         "$dir"/usr/share/common-licenses
+  find "$dir/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} + 2>/dev/null || true
+  : >"$dir/etc/resolv.conf"
+  rm -f "$dir/etc/hostname"
+}
+
+# PostgreSQL 15 from Debian (no registry can be reached: the official image cannot be pulled).
+make_postgres_tar() {
+  need_pkg /usr/sbin/debootstrap debootstrap
+  mkdir -p "$cache"
+  local dir t m
+  dir=$(mktemp -d "$cache/pgroot.XXXXXX")
+  trap 'rm -rf "$dir" "$postgres_tar.tmp"' EXIT
+  m=$(mirror)
+  log "debootstrap --variant=minbase --include=postgresql-15 $suite ($m)"
+  t=$(now)
+  if ! debootstrap --variant=minbase --include=postgresql-15 "$suite" "$dir" "$m" >"$cache/debootstrap-postgres.log" 2>&1; then
+    tail -n 30 "$cache/debootstrap-postgres.log" >&2
+    echo "build.sh: debootstrap of postgresql-15 failed (full log: $cache/debootstrap-postgres.log)" >&2
+    exit 1
+  fi
+  log "debootstrap done in $(since "$t") ($(du -sh "$dir" | cut -f1))"
+  # the package's own cluster (/var/lib/postgresql/15/main) is not used: the entrypoint makes one
+  # in PGDATA at first start, owned by whoever the container runs as
+  rm -rf "$dir/var/lib/postgresql/15" "$dir/etc/postgresql/15"
+  install -m 0755 "$here/postgres-entrypoint.sh" "$dir/usr/local/bin/postgres-entrypoint.sh"
+  mkdir -p "$dir/var/lib/postgresql/data" "$dir/var/run/postgresql"
+  chroot "$dir" chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
+  chmod 0700 "$dir/var/lib/postgresql/data"
+  slim_rootfs "$dir"
+  t=$(now)
+  tar --numeric-owner -C "$dir" -cf "$postgres_tar.tmp" .
+  mv "$postgres_tar.tmp" "$postgres_tar"
+  rm -rf "$dir"
+  trap - EXIT
+  log "cached rootfs $postgres_tar ($(du -h "$postgres_tar" | cut -f1)) in $(since "$t")"
+}
+
+build_postgres() {
+  local sum old t
+  # the entrypoint is part of the recipe: a changed script makes a new rootfs
+  sum=$(sha256sum "$here/postgres-entrypoint.sh" | cut -c1-12)
+  if [ $force = 0 ] && have_image "$postgres_image" && [ "$(docker image inspect -f '{{index .Config.Labels "ship.recipe"}}' "$postgres_image")" = "$postgres_recipe-$sum" ]; then
+    log "$postgres_image exists: skipped"
+    return
+  fi
+  if [ ! -s "$postgres_tar" ] || [ "$(cat "$postgres_tar.entrypoint" 2>/dev/null)" != "$sum" ]; then
+    make_postgres_tar
+    echo "$sum" > "$postgres_tar.entrypoint"
+  else
+    log "reusing cached rootfs $postgres_tar"
+  fi
+  old=$(docker image inspect -f '{{.Id}}' "$postgres_image" 2>/dev/null || true)
+  t=$(now)
+  docker import \
+    --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV LANG=C.UTF-8' \
+    --change 'ENV PGDATA=/var/lib/postgresql/data' \
+    --change 'USER postgres' \
+    --change 'EXPOSE 5432' \
+    --change 'LABEL ship.test-image=postgres-15' \
+    --change "LABEL ship.recipe=$postgres_recipe-$sum" \
+    --change 'ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]' \
+    --change 'CMD ["postgres"]' \
+    --message "ship test/images/build.sh: debian $suite minbase + postgresql-15" \
+    - "$postgres_image" <"$postgres_tar" >/dev/null
+  log "imported $postgres_image in $(since "$t")"
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$postgres_image")" ]; then
+    docker rmi "$old" >/dev/null 2>&1 || true
+  fi
+  check_postgres
+}
+
+check_postgres() {
+  local out
+  out=$(docker run --rm "$postgres_image" postgres --version 2>&1) || { echo "$out" >&2; echo "build.sh: postgres --version failed in $postgres_image" >&2; exit 1; }
+  log "$postgres_image: $out, size $(docker image inspect -f '{{.Size}}' "$postgres_image" | awk '{printf "%d MB", $1/1000/1000}')"
 }
 
 build_temurin() {
@@ -228,6 +314,7 @@ for w in "${want[@]}"; do
   case $w in
     temurin) build_temurin ;;
     busybox) build_busybox ;;
+    postgres) build_postgres ;;
   esac
 done
 log "done in $(since "$t_all")"
