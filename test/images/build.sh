@@ -39,7 +39,7 @@ temurin_image=eclipse-temurin:17-jre
 busybox_image=ship.local/busybox:1
 rootfs_tar=$cache/temurin-17-jre-$suite-r$recipe.rootfs.tar
 postgres_image=ship.local/postgres:15
-postgres_recipe=1
+postgres_recipe=2
 postgres_tar=$cache/postgres-15-$suite-r$postgres_recipe.rootfs.tar
 
 force=0
@@ -173,6 +173,9 @@ make_postgres_tar() {
   # the package's own cluster (/var/lib/postgresql/15/main) is not used: the entrypoint makes one
   # in PGDATA at first start, owned by whoever the container runs as
   rm -rf "$dir/var/lib/postgresql/15" "$dir/etc/postgresql/15"
+  # JIT (LLVM, ~110 MB) is left out: the entrypoint runs postgres with jit=off
+  rm -f "$dir"/usr/lib/postgresql/15/lib/llvmjit* "$dir"/usr/lib/*-linux-gnu/libLLVM-*.so*
+  rm -rf "$dir"/usr/lib/postgresql/15/lib/bitcode
   install -m 0755 "$here/postgres-entrypoint.sh" "$dir/usr/local/bin/postgres-entrypoint.sh"
   mkdir -p "$dir/var/lib/postgresql/data" "$dir/var/run/postgresql"
   chroot "$dir" chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
@@ -223,7 +226,7 @@ build_postgres() {
 
 check_postgres() {
   local out
-  out=$(docker run --rm "$postgres_image" postgres --version 2>&1) || { echo "$out" >&2; echo "build.sh: postgres --version failed in $postgres_image" >&2; exit 1; }
+  out=$(docker run --rm --entrypoint postgres "$postgres_image" --version 2>&1) || { echo "$out" >&2; echo "build.sh: postgres --version failed in $postgres_image" >&2; exit 1; }
   log "$postgres_image: $out, size $(docker image inspect -f '{{.Size}}' "$postgres_image" | awk '{printf "%d MB", $1/1000/1000}')"
 }
 

@@ -2,7 +2,8 @@
 # Build (once per version) the Kubernetes and etcd binaries into /var/cache/ship-cluster.
 # Never rebuilds when the binaries for that version are already there.
 # usage: build.sh [k8s|etcd|coredns|helm|kustomize|tools|all]
-#   all: what the cluster runs (etcd, Kubernetes with kube-proxy, CoreDNS); tools: helm, kustomize
+#   all: what the cluster runs (etcd, Kubernetes with kube-proxy, CoreDNS)
+#   tools: helm and kustomize for the tests, linked into $SHIP_CACHE/tools
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
@@ -94,7 +95,12 @@ case $what in
   coredns) timed coredns build_coredns ;;
   helm) timed helm build_helm ;;
   kustomize) timed kustomize build_kustomize ;;
-  tools) timed helm build_helm; timed kustomize build_kustomize ;;
+  tools) timed helm build_helm; timed kustomize build_kustomize
+    # one directory for PATH: $SHIP_CACHE/tools/{helm,kustomize}
+    mkdir -p "$SHIP_CACHE/tools"
+    ln -sfn "$HELM_BIN/helm" "$SHIP_CACHE/tools/helm"
+    ln -sfn "$KUSTOMIZE_BIN/kustomize" "$SHIP_CACHE/tools/kustomize"
+    echo "tools: $SHIP_CACHE/tools (helm $HELM_VERSION, kustomize $KUSTOMIZE_VERSION)" ;;
   all) timed etcd build_etcd; timed k8s build_k8s; timed coredns build_coredns ;;
   *) echo "usage: $0 [k8s|etcd|coredns|helm|kustomize|tools|all]" >&2; exit 2 ;;
 esac
