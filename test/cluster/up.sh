@@ -365,6 +365,9 @@ conntrack:
 YAML
 }
 
+# kube_proxy_synced IPTABLES_CMD...: the nat table routes the kubernetes Service
+kube_proxy_synced() { "$@" -w -t nat -S KUBE-SERVICES 2>/dev/null | grep -q -- "-d $SERVICE_IP/32"; }
+
 kube_proxy_up() {
   kube_proxy_config "$STATE/kube-proxy.yaml.new" "$NODE_NAME" "$NODE_IP"
   if config_changed "$STATE/kube-proxy.yaml" && pid_of kube-proxy kube-proxy >/dev/null; then
@@ -372,7 +375,9 @@ kube_proxy_up() {
   fi
   start_daemon kube-proxy "$K8S_BIN/kube-proxy" --config="$STATE/kube-proxy.yaml" --v=1
   wait_daemon kube-proxy kube-proxy 60 curl -fsS http://127.0.0.1:10256/healthz
-  iptables -w -t nat -S KUBE-SERVICES >/dev/null 2>&1 || die_log kube-proxy "kube-proxy made no KUBE-SERVICES chain"
+  # its healthz answers before the first sync: wait for the rules of the kubernetes Service
+  wait_for 60 "kube-proxy's rules for $SERVICE_IP" kube_proxy_synced iptables \
+    || die_log kube-proxy "kube-proxy made no rules for the kubernetes Service ($SERVICE_IP)"
   log "kube-proxy: iptables rules in place (KUBE-SERVICES)"
 }
 
@@ -494,6 +499,8 @@ registerWithTaints:
   fi
   start_daemon_node2 kube-proxy-node2 "$NODE2_STATE/kube-proxy.yaml" "$K8S_BIN/kube-proxy" --config="$NODE2_STATE/kube-proxy.yaml" --v=1
   wait_daemon kube-proxy-node2 "$NODE2_STATE/kube-proxy.yaml" 60 in_node2 curl -fsS http://127.0.0.1:10256/healthz
+  wait_for 60 "kube-proxy-node2's rules for $SERVICE_IP" kube_proxy_synced in_node2 iptables \
+    || die_log kube-proxy-node2 "kube-proxy on $NODE2_NAME made no rules for the kubernetes Service ($SERVICE_IP)"
   kc wait --for=condition=Ready "node/$NODE2_NAME" --timeout=120s >/dev/null || die_log kubelet-node2 "node $NODE2_NAME not Ready"
   log "node $NODE2_NAME Ready ($NODE2_IP, pods $cidr, taint $NODE2_TAINT=true:NoSchedule)"
 }
