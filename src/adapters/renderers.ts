@@ -7,7 +7,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ShipError } from '../errors.js';
-import type { ProcessRunner, RunResult } from './process.js';
+import { execaRunner, type ProcessRunner, type RunResult } from './process.js';
+import { findManifests } from './manifest-files.js';
+import { checkManifestTotal } from '../core/manifest/limits.js';
+import type { ManifestSource } from '../core/manifest/types.js';
+import { listImages } from '../core/manifest/parse.js';
 import {
   helmMissing,
   helmTemplateCommand,
@@ -15,6 +19,7 @@ import {
   kustomizeCommand,
   kustomizeImages,
   kustomizeLocalRefs,
+  originalImageNames,
   pickKustomizeDir,
   type Command,
   type HelmInput,
@@ -151,4 +156,56 @@ export async function renderHelm(e: RenderEnv, input: HelmInput): Promise<Render
   const command = `${cmd.cmd} ${cmd.args.join(' ')}`;
   if (r.exitCode !== 0) throw failed(command, r, `Run "${command}" in ${e.projectDir} to see the whole error; fix the chart or values it names.`);
   return { file: `helm ${label(e.projectDir, chart)}`, text: r.stdout, command, images: [] };
+}
+
+/** Where the manifests come from: --manifest paths, --kustomize DIR, --helm CHART (ShipOptions' fields). */
+export interface ManifestInputs {
+  manifests: string[];
+  kustomize?: string;
+  helm?: { chart: string; values: string[]; set: string[] };
+}
+
+export interface ManifestSources {
+  sources: ManifestSource[];
+  /** kustomize's `images:` entries (renames of images the output may carry). */
+  renamed: KustomizeImage[];
+  /** The command that rendered them (kustomize or helm), when one did. */
+  command?: string;
+}
+
+/**
+ * The project's manifests as ship should treat them: a chart rendered by helm (--helm), a
+ * kustomization rendered by kustomize (--kustomize, a --manifest directory holding one, or one at
+ * the root / in k8s/, kubernetes/, deploy/), else the YAML files (adapters/manifest-files.ts).
+ * Empty: nothing found (the caller generates a Pod).
+ */
+export async function readManifestSources(
+  projectDir: string,
+  inputs: ManifestInputs,
+  run: { app: string; namespace?: string; runner?: ProcessRunner; env?: NodeJS.ProcessEnv; signal?: AbortSignal },
+): Promise<ManifestSources> {
+  const e: RenderEnv = { runner: run.runner ?? execaRunner, projectDir, env: run.env, signal: run.signal };
+  let rendered: RenderedSource | undefined;
+  if (inputs.helm) {
+    rendered = await renderHelm(e, { app: run.app, chart: inputs.helm.chart, values: inputs.helm.values, set: inputs.helm.set, namespace: run.namespace });
+  } else {
+    const dir = locateKustomization(projectDir, { kustomize: inputs.kustomize, manifests: inputs.manifests });
+    if (dir !== undefined) rendered = await renderKustomize(e, dir);
+  }
+  if (!rendered) return { sources: await findManifests(projectDir, inputs.manifests), renamed: [] };
+  if (rendered.text.trim() === '') {
+    throw new ShipError('manifest', `${rendered.command} rendered nothing.`, {
+      hint: inputs.helm ? 'Check the chart\'s templates and values: every template rendered empty.' : 'Check the kustomization\'s resources: it lists none.',
+    });
+  }
+  return { sources: checkManifestTotal([{ file: rendered.file, text: rendered.text }]), renamed: rendered.images, command: rendered.command };
+}
+
+/**
+ * The images the project's manifests use, for naming the image ship builds: rendered when they
+ * are a chart or a kustomization, with kustomize's renames traced back to the project's own names.
+ */
+export async function manifestImageNames(projectDir: string, inputs: ManifestInputs, run: Parameters<typeof readManifestSources>[2]): Promise<string[]> {
+  const found = await readManifestSources(projectDir, inputs, run);
+  return originalImageNames(listImages(found.sources), found.renamed);
 }

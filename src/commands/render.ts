@@ -7,8 +7,7 @@ import type { RawFlags } from '../core/options.js';
 import { effectiveOptions } from './options.js';
 import { detectProject } from '../core/project.js';
 import { fileView } from '../adapters/fs-view.js';
-import { listImages } from '../core/manifest/parse.js';
-import { findManifests } from '../adapters/manifest-files.js';
+import { manifestImageNames } from '../adapters/renderers.js';
 import { imageNameFor } from '../core/tag.js';
 import { planManifest } from '../tasks/manifest.js';
 import { tagStep } from '../tasks/tag.js';
@@ -19,21 +18,27 @@ export async function runRenderCommand(dir: string, flags: RawFlags, io: Command
   const project = detectProject(opts.projectDir, fileView(opts.projectDir), { builder: opts.builder, skipTests: opts.skipTests, dockerfile: opts.dockerfile });
   let image: { repository: string; tag: string };
   if (opts.tag) {
-    const sources = await findManifests(project.dir, opts.manifests);
-    image = { repository: imageNameFor({ manifestImages: listImages(sources), rootProjectName: project.name, dirName: basename(project.dir) }), tag: opts.tag };
+    const manifestImages = await manifestImageNames(project.dir, opts, { app: project.name, namespace: opts.namespace, env: io.env, signal: io.signal });
+    image = { repository: imageNameFor({ manifestImages, rootProjectName: project.name, dirName: basename(project.dir) }), tag: opts.tag };
   } else {
     // The tag comes from the sources and the base image's ID, which Docker knows.
-    image = await tagStep({ opts }, { project, docker: createDocker(io.env) });
+    image = await tagStep({ opts, env: io.env, signal: io.signal }, { project, docker: createDocker(io.env) });
   }
   const rendered = await planManifest({
     projectDir: project.dir,
     manifests: opts.manifests,
+    kustomize: opts.kustomize,
+    helm: opts.helm,
+    env: io.env,
+    signal: io.signal,
     project,
     image,
     namespace: opts.namespace,
     replicas: opts.replicas,
     port: opts.port.remote,
   });
+  if (rendered.renderedBy) io.stderr.write(`rendered by: ${rendered.renderedBy}\n`);
+  for (const t of rendered.replacedTags) io.stderr.write(`images: ${t} → ship's own tag (the image ship built is deployed)\n`);
   io.stdout.write(rendered.yaml.endsWith('\n') ? rendered.yaml : rendered.yaml + '\n');
   return 0;
 }

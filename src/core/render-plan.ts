@@ -118,6 +118,21 @@ export function kustomizeImageAliases(entries: KustomizeImage[], matchNames: str
 }
 
 /**
+ * The image names as the project's own files wrote them, before kustomize renamed them: each
+ * rendered name an `images:` entry produced (newName) is traced back to the name it replaced, so
+ * the image ship builds is named like the project's manifests, not like an overlay's registry.
+ */
+export function originalImageNames(rendered: string[], entries: KustomizeImage[]): string[] {
+  const back = new Map<string, string>();
+  for (const e of entries) if (e.newName) back.set(canonicalName(e.newName), e.name);
+  return rendered.map((image) => {
+    let name = image;
+    for (let hops = 0; hops <= entries.length && back.has(canonicalName(name)); hops++) name = back.get(canonicalName(name))!;
+    return name;
+  });
+}
+
+/**
  * The overlay entries that set a tag or digest on the built image: ship replaces them with its
  * own tag, and says so (the deployed image is the one ship built, not the overlay's tag).
  */

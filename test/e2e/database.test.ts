@@ -55,7 +55,7 @@ describe('spring-db with PostgreSQL', () => {
 
       const status = await ship(['status', app.dir, '-n', ns, '--json']);
       expect(status.exitCode, status.stderr).toBe(0);
-      const ev = parseEvents(status.stdout).find((e) => e.type === 'status') as { pods: Array<{ name: string; podReady: boolean }> };
+      const ev = parseEvents(status.stdout).find((e) => e.type === 'status') as unknown as { pods: Array<{ name: string; podReady: boolean }> };
       const names = ev.pods.map((p) => p.name);
       expect(names.some((n) => n.startsWith('spring-db-'))).toBe(true);
       expect(names.some((n) => n.startsWith('postgres-'))).toBe(true);
