@@ -93,24 +93,29 @@ mirror() {
   echo "${m:-http://deb.debian.org/debian}"
 }
 
+# debootstrap_into DIR PACKAGE LOG: Debian minbase plus PACKAGE (and what it needs) into DIR
+debootstrap_into() {
+  local dir=$1 pkg=$2 logf=$3 t m
+  m=$(mirror)
+  log "debootstrap --variant=minbase --include=$pkg $suite ($m)"
+  t=$(now)
+  if ! debootstrap --variant=minbase --include="$pkg" "$suite" "$dir" "$m" >"$logf" 2>&1; then
+    tail -n 30 "$logf" >&2
+    echo "build.sh: debootstrap of $pkg failed (full log: $logf)" >&2
+    exit 1
+  fi
+  log "debootstrap done in $(since "$t") ($(du -sh "$dir" | cut -f1))"
+}
+
 # Make the cached rootfs tarball (debootstrap + slimming). Written to a temp name and renamed,
 # so an interrupted run never leaves a half tarball that later runs would trust.
 make_rootfs_tar() {
   need_pkg /usr/sbin/debootstrap debootstrap
   mkdir -p "$cache"
-  local dir t m
+  local dir t
   dir=$(mktemp -d "$cache/rootfs.XXXXXX")
   trap 'rm -rf "$dir" "$rootfs_tar.tmp"' EXIT
-  m=$(mirror)
-  log "debootstrap --variant=minbase --include=openjdk-17-jre-headless $suite ($m)"
-  t=$(now)
-  if ! debootstrap --variant=minbase --include=openjdk-17-jre-headless "$suite" "$dir" "$m" \
-      >"$cache/debootstrap.log" 2>&1; then
-    tail -n 30 "$cache/debootstrap.log" >&2
-    echo "build.sh: debootstrap failed (full log: $cache/debootstrap.log)" >&2
-    exit 1
-  fi
-  log "debootstrap done in $(since "$t") ($(du -sh "$dir" | cut -f1))"
+  debootstrap_into "$dir" openjdk-17-jre-headless "$cache/debootstrap.log"
 
   t=$(now)
   local jvm
@@ -132,12 +137,19 @@ EOF
   echo "$jvm" >"$dir/.ship-jvm"
   log "slimmed rootfs in $(since "$t") ($(du -sh "$dir" | cut -f1)), JVM at $jvm"
 
+  cache_rootfs "$dir" "$rootfs_tar"
+}
+
+# cache_rootfs DIR TAR: DIR packed into TAR (through a temp name: an interrupted run never leaves a
+# half tarball that later runs would trust), then removed
+cache_rootfs() {
+  local dir=$1 tar=$2 t
   t=$(now)
-  tar --numeric-owner -C "$dir" -cf "$rootfs_tar.tmp" .
-  mv "$rootfs_tar.tmp" "$rootfs_tar"
+  tar --numeric-owner -C "$dir" -cf "$tar.tmp" .
+  mv "$tar.tmp" "$tar"
   rm -rf "$dir"
   trap - EXIT
-  log "cached rootfs $rootfs_tar ($(du -h "$rootfs_tar" | cut -f1)) in $(since "$t")"
+  log "cached rootfs $tar ($(du -h "$tar" | cut -f1)) in $(since "$t")"
 }
 
 # slim_rootfs DIR: package caches, docs, man pages, locales, logs. dpkg keeps working (no apt lists).
@@ -158,18 +170,10 @@ slim_rootfs() {
 make_postgres_tar() {
   need_pkg /usr/sbin/debootstrap debootstrap
   mkdir -p "$cache"
-  local dir t m
+  local dir t
   dir=$(mktemp -d "$cache/pgroot.XXXXXX")
   trap 'rm -rf "$dir" "$postgres_tar.tmp"' EXIT
-  m=$(mirror)
-  log "debootstrap --variant=minbase --include=postgresql-15 $suite ($m)"
-  t=$(now)
-  if ! debootstrap --variant=minbase --include=postgresql-15 "$suite" "$dir" "$m" >"$cache/debootstrap-postgres.log" 2>&1; then
-    tail -n 30 "$cache/debootstrap-postgres.log" >&2
-    echo "build.sh: debootstrap of postgresql-15 failed (full log: $cache/debootstrap-postgres.log)" >&2
-    exit 1
-  fi
-  log "debootstrap done in $(since "$t") ($(du -sh "$dir" | cut -f1))"
+  debootstrap_into "$dir" postgresql-15 "$cache/debootstrap-postgres.log"
   # the package's own cluster (/var/lib/postgresql/15/main) is not used: the entrypoint makes one
   # in PGDATA at first start, owned by whoever the container runs as
   rm -rf "$dir/var/lib/postgresql/15" "$dir/etc/postgresql/15"
@@ -181,16 +185,11 @@ make_postgres_tar() {
   chroot "$dir" chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
   chmod 0700 "$dir/var/lib/postgresql/data"
   slim_rootfs "$dir"
-  t=$(now)
-  tar --numeric-owner -C "$dir" -cf "$postgres_tar.tmp" .
-  mv "$postgres_tar.tmp" "$postgres_tar"
-  rm -rf "$dir"
-  trap - EXIT
-  log "cached rootfs $postgres_tar ($(du -h "$postgres_tar" | cut -f1)) in $(since "$t")"
+  cache_rootfs "$dir" "$postgres_tar"
 }
 
 build_postgres() {
-  local sum old t
+  local sum
   # the entrypoint is part of the recipe: a changed script makes a new rootfs
   sum=$(sha256sum "$here/postgres-entrypoint.sh" | cut -c1-12)
   if [ $force = 0 ] && have_image "$postgres_image" && [ "$(docker image inspect -f '{{index .Config.Labels "ship.recipe"}}' "$postgres_image")" = "$postgres_recipe-$sum" ]; then
@@ -203,24 +202,16 @@ build_postgres() {
   else
     log "reusing cached rootfs $postgres_tar"
   fi
-  old=$(docker image inspect -f '{{.Id}}' "$postgres_image" 2>/dev/null || true)
-  t=$(now)
-  docker import \
-    --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV LANG=C.UTF-8' \
-    --change 'ENV PGDATA=/var/lib/postgresql/data' \
-    --change 'USER postgres' \
-    --change 'EXPOSE 5432' \
-    --change 'LABEL ship.test-image=postgres-15' \
-    --change "LABEL ship.recipe=$postgres_recipe-$sum" \
-    --change 'ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]' \
-    --change 'CMD ["postgres"]' \
-    --message "ship test/images/build.sh: debian $suite minbase + postgresql-15" \
-    - "$postgres_image" <"$postgres_tar" >/dev/null
-  log "imported $postgres_image in $(since "$t")"
-  if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$postgres_image")" ]; then
-    docker rmi "$old" >/dev/null 2>&1 || true
-  fi
+  import_rootfs "$postgres_image" "$postgres_tar" "debian $suite minbase + postgresql-15" \
+    'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'ENV LANG=C.UTF-8' \
+    'ENV PGDATA=/var/lib/postgresql/data' \
+    'USER postgres' \
+    'EXPOSE 5432' \
+    'LABEL ship.test-image=postgres-15' \
+    "LABEL ship.recipe=$postgres_recipe-$sum" \
+    'ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]' \
+    'CMD ["postgres"]'
   check_postgres
 }
 
@@ -230,33 +221,38 @@ check_postgres() {
   log "$postgres_image: $out, size $(docker image inspect -f '{{.Size}}' "$postgres_image" | awk '{printf "%d MB", $1/1000/1000}')"
 }
 
+# import_rootfs IMAGE TAR MESSAGE CHANGE...: `docker import` a cached rootfs tarball with these
+# Dockerfile instructions; a previous image of that name left untagged is removed unless in use.
+import_rootfs() {
+  local image=$1 tar=$2 message=$3 t old c args=()
+  shift 3
+  for c in "$@"; do args+=(--change "$c"); done
+  old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+  t=$(now)
+  docker import "${args[@]}" --message "ship test/images/build.sh: $message" - "$image" <"$tar" >/dev/null
+  log "imported $image in $(since "$t")"
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
+    docker rmi "$old" >/dev/null 2>&1 || true
+  fi
+}
+
 build_temurin() {
   if [ $force = 0 ] && have_image "$temurin_image"; then
     log "$temurin_image exists: skipped"
     return
   fi
-  local t old
-  old=$(docker image inspect -f '{{.Id}}' "$temurin_image" 2>/dev/null || true)
   if [ -s "$rootfs_tar" ]; then
     log "reusing cached rootfs $rootfs_tar"
   else
     make_rootfs_tar
   fi
-  t=$(now)
-  docker import \
-    --change 'ENV JAVA_HOME=/opt/java/openjdk' \
-    --change 'ENV PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV LANG=C.UTF-8' \
-    --change 'LABEL ship.test-image=temurin-17-jre' \
-    --change "LABEL ship.recipe=$recipe" \
-    --change 'CMD ["/bin/bash"]' \
-    --message "ship test/images/build.sh: debian $suite minbase + openjdk-17-jre-headless" \
-    - "$temurin_image" <"$rootfs_tar" >/dev/null
-  log "imported $temurin_image in $(since "$t")"
-  # --force leaves the previous image untagged: drop it unless something still uses it.
-  if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$temurin_image")" ]; then
-    docker rmi "$old" >/dev/null 2>&1 || true
-  fi
+  import_rootfs "$temurin_image" "$rootfs_tar" "debian $suite minbase + openjdk-17-jre-headless" \
+    'ENV JAVA_HOME=/opt/java/openjdk' \
+    'ENV PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'ENV LANG=C.UTF-8' \
+    'LABEL ship.test-image=temurin-17-jre' \
+    "LABEL ship.recipe=$recipe" \
+    'CMD ["/bin/bash"]'
   check_temurin
 }
 
