@@ -70,17 +70,19 @@ describe('the test cluster', () => {
     expect((await podJson('client-2')).spec.nodeName).toBe('ship-node2');
     expect((await podJson('web')).spec.nodeName).toBe('ship-node');
 
+    const svcIp = (await kubectl(['get', 'service', 'web', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
     for (const client of ['client-1', 'client-2']) {
-      // the kubelet wrote the cluster DNS into the pod's resolv.conf
+      // the kubelet wrote the cluster DNS into the pod's resolv.conf (short names: the database
+      // test resolves "postgres" through this search path from Java)
       const resolv = (await kubectl(['exec', client, '-n', ns, '--', 'cat', '/etc/resolv.conf'])).stdout;
       expect(resolv).toContain('nameserver 10.96.0.10');
       expect(resolv).toContain(`search ${ns}.svc.cluster.local svc.cluster.local cluster.local`);
-      // a short name, through the search path; the Service's cluster IP through kube-proxy
-      const body = (await kubectl(['exec', client, '-n', ns, '--', 'wget', '-qO-', '-T', '5', 'http://web/'])).stdout;
-      expect(body.trim()).toBe('served-by-web');
+      // busybox's own resolver (its static glibc cannot look names up in a FROM scratch image)
       const fqdn = await kubectl(['exec', client, '-n', ns, '--', 'nslookup', `web.${ns}.svc.cluster.local`]);
-      const svcIp = (await kubectl(['get', 'service', 'web', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
       expect(fqdn.stdout).toContain(svcIp);
+      // the Service's cluster IP, through kube-proxy on the client's node, to the pod on the first node
+      const body = (await kubectl(['exec', client, '-n', ns, '--', 'wget', '-qO-', '-T', '5', `http://${svcIp}/`])).stdout;
+      expect(body.trim()).toBe('served-by-web');
       // the API server through the kubernetes Service (what in-cluster clients such as CoreDNS use)
       const api = await kubectl(['exec', client, '-n', ns, '--', 'nslookup', 'kubernetes.default.svc.cluster.local']);
       expect(api.stdout).toContain('10.96.0.1');

@@ -31,7 +31,7 @@ describe('a kustomize base with a dev overlay (namePrefix, images:, a patch)', (
 
   it('renders with kubectl kustomize, deploys dev-spring with the image ship built, and serves it', async () => {
     // no kustomize binary on this PATH: kubectl kustomize renders
-    const r = await shipOnce([app.dir, '--kustomize', 'k8s/overlays/dev', '--builder', 'maven', '--skip-tests', '--load', LOAD, '-n', ns, '--port', '0']);
+    const r = await shipOnce([app.dir, '--kustomize', join(app.dir, 'k8s/overlays/dev'), '--builder', 'maven', '--skip-tests', '--load', LOAD, '-n', ns, '--port', '0']);
     expect(r.exitCode, r.stderr).toBe(0);
     const manifest = r.events.find((e) => e.type === 'manifest');
     expect(manifest?.files).toEqual(['kustomize k8s/overlays/dev']);
