@@ -63,12 +63,14 @@ describe('the test cluster', () => {
       }),
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
       pod('client-1', 'sleep 3600'),
-      pod('client-2', 'sleep 3600', 'second'),
+      pod('client-2', 'echo hello-from-node2; exec sleep 3600', 'second'),
     );
     for (const p of ['web', 'client-1', 'client-2']) await kubectl(['wait', '--for=condition=Ready', `pod/${p}`, '-n', ns, '--timeout=120s']);
     expect((await podJson('client-1')).spec.nodeName).toBe('ship-node');
     expect((await podJson('client-2')).spec.nodeName).toBe('ship-node2');
     expect((await podJson('web')).spec.nodeName).toBe('ship-node');
+    // the API server reaches the second node's kubelet (logs; exec below)
+    expect((await kubectl(['logs', 'client-2', '-n', ns])).stdout).toContain('hello-from-node2');
 
     const svcIp = (await kubectl(['get', 'service', 'web', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
     for (const client of ['client-1', 'client-2']) {
