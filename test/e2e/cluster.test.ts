@@ -79,12 +79,14 @@ describe('the test cluster', () => {
       const resolv = (await kubectl(['exec', client, '-n', ns, '--', 'cat', '/etc/resolv.conf'])).stdout;
       expect(resolv).toContain('nameserver 10.96.0.10');
       expect(resolv).toContain(`search ${ns}.svc.cluster.local svc.cluster.local cluster.local`);
-      // busybox's own resolver (its static glibc cannot look names up in a FROM scratch image)
+      // busybox's own resolver (its static glibc crashes on any NSS lookup in a FROM scratch image:
+      // names, and wget's "http" service lookup too, so the request goes through nc)
       const fqdn = await kubectl(['exec', client, '-n', ns, '--', 'nslookup', `web.${ns}.svc.cluster.local`]);
       expect(fqdn.stdout).toContain(svcIp);
       // the Service's cluster IP, through kube-proxy on the client's node, to the pod on the first node
-      const body = (await kubectl(['exec', client, '-n', ns, '--', 'wget', '-qO-', '-T', '5', `http://${svcIp}/`])).stdout;
-      expect(body.trim()).toBe('served-by-web');
+      const reply = await kubectl(['exec', client, '-n', ns, '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${svcIp} 80`]);
+      expect(reply.stdout).toMatch(/^HTTP\/1\.[01] 200/);
+      expect(reply.stdout.trim().endsWith('served-by-web')).toBe(true);
       // the API server through the kubernetes Service (what in-cluster clients such as CoreDNS use)
       const api = await kubectl(['exec', client, '-n', ns, '--', 'nslookup', 'kubernetes.default.svc.cluster.local']);
       expect(api.stdout).toContain('10.96.0.1');
