@@ -6,6 +6,7 @@
 
 import { ShipError } from '../errors.js';
 import { canonicalName } from './image-ref.js';
+import { generatedPodName } from './manifest/pod.js';
 
 /** The file names kustomize accepts for a kustomization, in the order it looks for them. */
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
@@ -175,15 +176,9 @@ export interface HelmInput {
   namespace?: string;
 }
 
-/** A Helm release name from the app name: lower case DNS label, at most 53 characters. */
+/** A Helm release name from the app name: the DNS label ship names a generated Pod, at most 53 characters (helm's limit). */
 export function helmReleaseName(app: string): string {
-  const name = app
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 53)
-    .replace(/-+$/, '');
-  return name || 'app';
+  return generatedPodName(app).slice(0, 53).replace(/-+$/, '') || 'app';
 }
 
 /**
