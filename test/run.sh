@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (npm test): every test — unit, Docker integration and end-to-end.
 # Brings up what the tests need when it is not running, and reuses it when it is:
-# the Docker engine, the locally built base images, and the single-node test cluster.
+# the Docker engine, the locally built base images, and the two-node test cluster.
 #   SHIP_TEST_ONLY=unit|docker|e2e   run one group (the others' setup is skipped where possible)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,6 +28,9 @@ if [ -z "$only" ] || [ "$only" = docker ]; then
   npx vitest run --project docker
 fi
 [ "$only" = docker ] && exit 0
+
+phase "helm and kustomize for the tests (test/cluster/lib/build.sh tools; cached per version)"
+bash test/cluster/lib/build.sh tools
 
 phase "test cluster (test/cluster/up.sh)"
 # A cluster whose daemons were killed (a stopped session) can leave state up.sh cannot reuse:

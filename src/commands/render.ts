@@ -3,9 +3,12 @@
 
 import type { CommandIo } from './io.js';
 import type { RawFlags } from '../core/options.js';
+import { basename } from 'node:path';
 import { effectiveOptions } from './options.js';
 import { detectProject } from '../core/project.js';
 import { fileView } from '../adapters/fs-view.js';
+import { manifestImageNames } from '../adapters/renderers.js';
+import { imageNameFor } from '../core/tag.js';
 import { planManifest } from '../tasks/manifest.js';
 import { tagStep } from '../tasks/tag.js';
 import { createDocker } from '../adapters/docker/client.js';
@@ -24,14 +27,19 @@ export async function runRenderCommand(dir: string, flags: RawFlags, io: Command
   await checkAppPorts({ projectDir: project.dir, manifests: opts.manifests, project, repository, namespace: opts.namespace, replicas: opts.replicas, portRemote: opts.port.remote }, human);
   let image: { repository: string; tag: string };
   if (opts.tag) {
-    image = { repository, tag: opts.tag };
+    const manifestImages = await manifestImageNames(project.dir, opts, { app: project.name, namespace: opts.namespace, env: io.env, signal: io.signal });
+    image = { repository: imageNameFor({ manifestImages, rootProjectName: project.name, dirName: basename(project.dir) }), tag: opts.tag };
   } else {
     // The tag comes from the sources and the base image's ID, which Docker knows.
-    image = await tagStep({ opts }, { project, docker: createDocker(io.env) });
+    image = await tagStep({ opts, env: io.env, signal: io.signal }, { project, docker: createDocker(io.env) });
   }
   const rendered = await planManifest({
     projectDir: project.dir,
     manifests: opts.manifests,
+    kustomize: opts.kustomize,
+    helm: opts.helm,
+    env: io.env,
+    signal: io.signal,
     project,
     image,
     namespace: opts.namespace,
@@ -46,6 +54,8 @@ export async function runRenderCommand(dir: string, flags: RawFlags, io: Command
     say.say(await explainImageStep({ projectDir: project.dir, ref: `${image.repository}:${image.tag}`, dockerfile: project.dockerfile }));
     say.say(await explainManifestStep({ projectDir: project.dir, manifests: opts.manifests, app: project.name, rendered }));
   }
+  if (rendered.renderedBy) io.stderr.write(`rendered by: ${rendered.renderedBy}\n`);
+  for (const t of rendered.replacedTags) io.stderr.write(`images: ${t} → ship's own tag (the image ship built is deployed)\n`);
   io.stdout.write(rendered.yaml.endsWith('\n') ? rendered.yaml : rendered.yaml + '\n');
   return 0;
 }

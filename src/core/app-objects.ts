@@ -7,16 +7,28 @@
 
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { MANAGED_BY_LABEL, NAME_LABEL } from './manifest/kinds.js';
+import { helmReleaseName } from './render-plan.js';
 
 /** The label selector of everything ship applied for one app. */
 export function appSelector(app: string): string {
   return `${MANAGED_BY_LABEL}=ship,${NAME_LABEL}=${app}`;
 }
 
+/** Helm's label for the release; a chart's objects carry the chart's name as their name label. */
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+
+/**
+ * Every selector of what ship applied for one app: its name label, and — for a Helm chart, which
+ * keeps its own name label (selectors use it) — the release, which ship names after the app.
+ */
+export function appSelectors(app: string): string[] {
+  return [appSelector(app), `${MANAGED_BY_LABEL}=ship,${INSTANCE_LABEL}=${helmReleaseName(app)}`];
+}
+
 /** Whether an object carries ship's labels for this app (a second check on what the API returned). */
 export function isShipObject(o: KubernetesObject, app: string): boolean {
   const labels = o.metadata?.labels ?? {};
-  return labels[MANAGED_BY_LABEL] === 'ship' && labels[NAME_LABEL] === app;
+  return labels[MANAGED_BY_LABEL] === 'ship' && (labels[NAME_LABEL] === app || labels[INSTANCE_LABEL] === helmReleaseName(app));
 }
 
 export interface KindSpec {

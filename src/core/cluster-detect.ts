@@ -10,7 +10,8 @@ export type LoaderChoice =
   | { kind: 'k3d'; cluster: string }
   | { kind: 'minikube'; profile: string }
   | { kind: 'shared'; name: string }
-  | { kind: 'containerd'; socket: string; namespace: 'k8s.io' }
+  /** sockets: every node's containerd when more than one was given (`containerd:/a.sock,/b.sock`); socket is the first. */
+  | { kind: 'containerd'; socket: string; sockets?: string[]; namespace: 'k8s.io' }
   | { kind: 'registry'; registry: string; target?: import('./registry.js').RegistryTarget }
   | { kind: 'none' };
 
@@ -43,7 +44,7 @@ const DEFAULT_KIND = 'kind';
 const DEFAULT_K3D = 'k3s-default';
 const DEFAULT_MINIKUBE = 'minikube';
 
-const LOAD_VALUES = 'kind[:NAME], k3d[:NAME], minikube[:PROFILE], containerd[:SOCKET], shared, registry, none';
+const LOAD_VALUES = 'kind[:NAME], k3d[:NAME], minikube[:PROFILE], containerd[:SOCKET[,SOCKET...]], shared, registry, none';
 
 function usage(message: string): ShipError {
   return new ShipError('usage', message, { hint: `--load takes one of: ${LOAD_VALUES}.` });
@@ -87,9 +88,14 @@ function parseLoadFlag(flag: string, f: ClusterFacts): LoaderChoice {
       return { kind: 'k3d', cluster: arg ?? suffix(f.context, 'k3d-') ?? DEFAULT_K3D };
     case 'minikube':
       return { kind: 'minikube', profile: arg ?? (looksLikeMinikube(f) ? f.context : DEFAULT_MINIKUBE) };
-    case 'containerd':
-      if (arg !== undefined && !arg.startsWith('/')) throw usage(`--load ${flag}: the containerd socket must be an absolute path.`);
-      return { kind: 'containerd', socket: arg ?? DEFAULT_CONTAINERD_SOCKET, namespace: 'k8s.io' };
+    case 'containerd': {
+      // one socket per node: containerd:/run/a.sock,/run/b.sock loads the image into each
+      const sockets = arg === undefined ? [DEFAULT_CONTAINERD_SOCKET] : [...new Set(arg.split(',').map((s) => s.trim()))];
+      for (const s of sockets) {
+        if (!s.startsWith('/')) throw usage(`--load ${flag}: the containerd socket${sockets.length > 1 ? 's' : ''} must be ${sockets.length > 1 ? 'absolute paths' : 'an absolute path'}.`);
+      }
+      return { kind: 'containerd', socket: sockets[0]!, ...(sockets.length > 1 ? { sockets } : {}), namespace: 'k8s.io' };
+    }
     case 'shared':
       if (arg !== undefined) throw usage(`--load ${flag}: "shared" takes no argument.`);
       return { kind: 'shared', name: SHARED.find((s) => s.test(f.context))?.name ?? f.context };
@@ -163,7 +169,7 @@ export function describeChoice(c: LoaderChoice): string {
     case 'shared':
       return `${c.name} (shares the Docker daemon)`;
     case 'containerd':
-      return `containerd at ${c.socket}`;
+      return c.sockets ? `containerd at ${c.sockets.join(', ')}` : `containerd at ${c.socket}`;
     case 'registry':
       return `registry ${c.registry}`;
     case 'none':

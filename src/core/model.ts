@@ -29,6 +29,10 @@ export interface ShipOptions {
   registry?: string;
   /** --manifest FILE|DIR (absolute). */
   manifests: string[];
+  /** --kustomize DIR (absolute): render this kustomization. */
+  kustomize?: string;
+  /** --helm CHART with its -f/--values files (absolute) and --set values, in order. */
+  helm?: { chart: string; values: string[]; set: string[] };
   /** --namespace */
   namespace?: string;
   /** --timeout, in milliseconds. */

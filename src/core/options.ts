@@ -17,6 +17,10 @@ export interface RawFlags {
   allowContext?: string[];
   registry?: string;
   manifest?: string[];
+  kustomize?: string;
+  helm?: string;
+  values?: string[];
+  set?: string[];
   namespace?: string;
   timeout?: string;
   port?: string;
@@ -66,6 +70,16 @@ export function toOptions(dir: string | undefined, flags: RawFlags, io: { cwd: s
     }
   }
   const ci = flags.ci ?? (io.env.CI === 'true' || io.env.CI === '1');
+  const helmOnly = [flags.values?.length ? '-f/--values' : '', flags.set?.length ? '--set' : ''].filter(Boolean);
+  if (flags.helm === undefined && helmOnly.length) {
+    throw new ShipError('usage', `${helmOnly.join(' and ')} only go with --helm CHART.`, { hint: 'Add --helm CHART (a local chart directory), or drop them.' });
+  }
+  const exclusive = [flags.helm !== undefined ? '--helm' : '', flags.kustomize !== undefined ? '--kustomize' : '', flags.manifest?.length ? '--manifest' : ''].filter(Boolean);
+  if (exclusive.length > 1) {
+    throw new ShipError('usage', `${exclusive.join(' and ')} cannot be combined: ship deploys one of them.`, {
+      hint: 'Give one: --manifest FILE|DIR, --kustomize DIR or --helm CHART.',
+    });
+  }
   return {
     projectDir: abs(dir ?? '.'),
     builder: flags.builder as BuilderName | undefined,
@@ -78,6 +92,8 @@ export function toOptions(dir: string | undefined, flags: RawFlags, io: { cwd: s
     allowContexts: flags.allowContext ?? [],
     registry: flags.registry,
     manifests: (flags.manifest ?? []).map(abs),
+    ...(flags.kustomize !== undefined ? { kustomize: abs(flags.kustomize) } : {}),
+    ...(flags.helm !== undefined ? { helm: { chart: abs(flags.helm), values: (flags.values ?? []).map(abs), set: flags.set ?? [] } } : {}),
     namespace: flags.namespace,
     timeoutMs: waitTimeout(flags.timeout ?? '5m'),
     port: parsePort(flags.port ?? '8080'),

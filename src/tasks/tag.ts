@@ -2,19 +2,18 @@
 // image), and whether Docker already has that exact image (then build and image are skipped).
 
 import { basename } from 'node:path';
-import { listImages } from '../core/manifest/parse.js';
-import { findManifests } from '../adapters/manifest-files.js';
+import { manifestImageNames } from '../adapters/renderers.js';
 import { imageNameFor } from '../core/tag.js';
 import type { ImageTag, ProjectInfo } from '../core/model.js';
 import type { DockerApi } from '../adapters/docker/api.js';
 import { planImage } from './image.js';
 import type { StepEnv } from './types.js';
 
-export async function tagStep(run: Pick<StepEnv, 'opts'>, input: { project: ProjectInfo; docker: DockerApi }): Promise<ImageTag> {
+export async function tagStep(run: Pick<StepEnv, 'opts'> & Partial<Pick<StepEnv, 'env' | 'signal'>>, input: { project: ProjectInfo; docker: DockerApi }): Promise<ImageTag> {
   const { opts } = run;
   const { project } = input;
-  const sources = await findManifests(project.dir, opts.manifests);
-  const repository = imageNameFor({ manifestImages: listImages(sources), rootProjectName: project.name, dirName: basename(project.dir) });
+  const manifestImages = await manifestImageNames(project.dir, opts, { app: project.name, namespace: opts.namespace, env: run.env, signal: run.signal });
+  const repository = imageNameFor({ manifestImages, rootProjectName: project.name, dirName: basename(project.dir) });
   const plan = await planImage({
     docker: input.docker,
     projectDir: project.dir,

@@ -7,17 +7,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/common.sh"
 T_START=$(now)
 
-# stop_daemon NAME BINARY [GRACE]: TERM by pid, KILL after the grace period
-stop_daemon() {
-  local name=$1 bin=$2 grace=${3:-15} pid
-  if pid=$(pid_of "$name" "$bin"); then
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 $((grace * 5))); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
-    if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null; sleep 0.3; log "$name: killed (pid $pid)"; else log "$name: stopped (pid $pid)"; fi
-  fi
-  rm -f "$(pidfile "$name")"
-}
-
 remove_pods() {
   # 1. controllers off first, so nothing recreates pods; then delete every pod through the
   #    API while the kubelet still runs: it stops containers and tears down their networking
@@ -32,20 +21,30 @@ remove_pods() {
     if pid_of containerd containerd >/dev/null; then
       wait_for 30 "pod sandboxes to stop" bash -c "[ -z \"\$(ctr -a $CTRD_SOCK -n k8s.io tasks ls -q)\" ]" || true
     fi
+    if pid_of containerd-node2 "$NODE2_STATE/containerd.toml" >/dev/null; then
+      wait_for 30 "pod sandboxes of $NODE2_NAME to stop" bash -c "[ -z \"\$(ctr -a $NODE2_CTRD_SOCK -n k8s.io tasks ls -q)\" ]" || true
+    fi
   fi
   stop_daemon kubelet kubelet
+  stop_daemon kubelet-node2 "$NODE2_STATE/kubelet.yaml"
+  stop_daemon kube-proxy kube-proxy
+  stop_daemon kube-proxy-node2 "$NODE2_STATE/kube-proxy.yaml"
 }
 
 kill_leftover_tasks() {
-  # 2. whatever still runs in our containerd: kill and delete its tasks
-  pid_of containerd containerd >/dev/null || return 0
-  local ids id
-  ids=$(ctrd tasks ls -q 2>/dev/null)
+  # 2. whatever still runs in our containerds: kill and delete its tasks
+  pid_of containerd containerd >/dev/null && kill_tasks ctrd
+  pid_of containerd-node2 "$NODE2_STATE/containerd.toml" >/dev/null && kill_tasks ctrd2
+  return 0
+}
+kill_tasks() {
+  local ctr_fn=$1 ids id
+  ids=$("$ctr_fn" tasks ls -q 2>/dev/null)
   if [ -n "$ids" ]; then
-    log "killing leftover containerd tasks: $(echo "$ids" | wc -l)"
-    for id in $ids; do ctrd tasks kill -a -s SIGKILL "$id" >/dev/null 2>&1; done
+    log "killing leftover containerd tasks ($ctr_fn): $(echo "$ids" | wc -l)"
+    for id in $ids; do "$ctr_fn" tasks kill -a -s SIGKILL "$id" >/dev/null 2>&1; done
     sleep 1
-    for id in $ids; do ctrd tasks delete -f "$id" >/dev/null 2>&1; done
+    for id in $ids; do "$ctr_fn" tasks delete -f "$id" >/dev/null 2>&1; done
   fi
 }
 
@@ -53,13 +52,14 @@ stop_control_plane() {
   stop_daemon kube-apiserver kube-apiserver
   stop_daemon etcd etcd
   stop_daemon containerd containerd
+  stop_daemon containerd-node2 "$NODE2_STATE/containerd.toml"
 }
 
 kill_leftover_shims() {
   # 3. shims of our containerd (found by our socket path in their command line), by pid
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q "^/usr/bin/containerd-shim-runc-v2 .*-address $CTRD_SOCK " || continue
+    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qE "^/usr/bin/containerd-shim-runc-v2 .*-address ($CTRD_SOCK|$NODE2_CTRD_SOCK) " || continue
     kill -KILL "${p#/proc/}" 2>/dev/null && log "killed leftover shim ${p#/proc/}"
   done
 }
@@ -81,10 +81,15 @@ remove_network() {
     ip link del "$CNI_BRIDGE" && log "removed bridge $CNI_BRIDGE"
   fi
   if ip link show "$NODE_IF" >/dev/null 2>&1; then ip link del "$NODE_IF" && log "removed interface $NODE_IF ($NODE_IP)"; fi
-  rm -rf "/var/lib/cni/networks/$CNI_NET" /var/lib/cni/results/"$CNI_NET"-*
+  # the second node's namespace takes its bridge, pod veths and iptables rules with it
+  if [ -e "/run/netns/$NODE2_NETNS" ]; then ip netns del "$NODE2_NETNS" && log "removed network namespace $NODE2_NETNS"; fi
+  if ip link show "$NODE2_VETH" >/dev/null 2>&1; then ip link del "$NODE2_VETH" && log "removed veth $NODE2_VETH"; fi
+  rm -rf "/var/lib/cni/networks/$CNI_NET" /var/lib/cni/results/"$CNI_NET"-* \
+    "/var/lib/cni/networks/$NODE2_CNI_NET" /var/lib/cni/results/"$NODE2_CNI_NET"-*
 }
 
-# iptables chains made by the portmap plugin (CNI-*) and the kubelet (KUBE-*), in every table,
+# iptables chains made by the portmap plugin (CNI-*), the kubelet and kube-proxy (KUBE-*) and up.sh
+# (SHIP-FORWARD), in every table,
 # for IPv4 and IPv6: delete the rules jumping to them, then flush and delete the chains
 remove_iptables() {
   local fam save cmd table chains rule n=0
@@ -92,7 +97,7 @@ remove_iptables() {
     if [ $fam = 4 ]; then save=iptables-save cmd=iptables; else save=ip6tables-save cmd=ip6tables; fi
     command -v $save >/dev/null || continue
     for table in $($save 2>/dev/null | sed -n 's/^\*//p'); do
-      chains=$($save -t "$table" 2>/dev/null | sed -n 's/^:\(\(CNI\|KUBE\)-[^ ]*\) .*/\1/p')
+      chains=$($save -t "$table" 2>/dev/null | sed -n 's/^:\(\(CNI\|KUBE\|SHIP\)-[^ ]*\) .*/\1/p')
       [ -n "$chains" ] || continue
       # rules (anywhere) that jump to one of those chains, or rules inside them
       $save -t "$table" | grep -E '^-A ' | grep -E -- "-j ($(echo $chains | tr ' ' '|'))( |$)" | while read -r rule; do
@@ -102,16 +107,16 @@ remove_iptables() {
       for c in $chains; do $cmd -t "$table" -X "$c" 2>/dev/null && n=$((n + 1)); done
     done
   done
-  [ "$n" -eq 0 ] || log "removed $n iptables chain(s) (CNI-*, KUBE-*)"
+  [ "$n" -eq 0 ] || log "removed $n iptables chain(s) (CNI-*, KUBE-*, SHIP-*)"
 }
 
 remove_cgroups() {
   local d n=0
-  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/fs/cgroup/unified/kubepods; do
+  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/fs/cgroup/unified/kubepods /sys/fs/cgroup/*/"$NODE2_CGROUP"; do
     [ -d "$d" ] || continue
     while read -r sub; do rmdir "$sub" 2>/dev/null && n=$((n + 1)); done < <(find "$d" -depth -type d)
   done
-  [ "$n" -eq 0 ] || log "removed $n kubepods cgroup(s)"
+  [ "$n" -eq 0 ] || log "removed $n kubepods cgroup(s) (both nodes)"
 }
 
 restore_host() {

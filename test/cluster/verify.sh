@@ -26,9 +26,13 @@ if ! ctrd images ls -q | grep -qx "$IMG"; then
 fi
 ctrd images ls -q | grep -qx "$IMG" && ok "image imported" || bad "image not in containerd"
 
-log "==> node"
-[ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ] \
-  && ok "node $NODE_NAME Ready" || bad "node not Ready"
+log "==> nodes, Services, DNS"
+for n in "$NODE_NAME" $([ "${SHIP_CLUSTER_NODES:-2}" -lt 2 ] || echo "$NODE2_NAME"); do
+  [ "$(kc get node "$n" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ] \
+    && ok "node $n Ready" || bad "node $n not Ready"
+done
+[ "$(/usr/bin/python3 "$here/lib/dns-query.py" "$DNS_IP" kubernetes.default.svc.cluster.local 2>&1)" = "$SERVICE_IP" ] \
+  && ok "kubernetes.default.svc.cluster.local -> $SERVICE_IP through kube-dns ($DNS_IP) and kube-proxy" || bad "cluster DNS does not answer through $DNS_IP"
 
 kc delete namespace "$NS" --ignore-not-found --wait=true >/dev/null
 kc create namespace "$NS" >/dev/null

@@ -14,6 +14,12 @@ export const cli = process.env.SHIP_E2E_CLI ?? join(repo, 'dist/cli.js');
 export const KUBECONFIG = '/var/lib/ship-cluster/kubeconfig';
 export const SOCKET = '/run/ship-cluster/containerd.sock';
 export const LOAD = `containerd:${SOCKET}`;
+/** The second node's containerd (test/cluster/up.sh: ship-node2, tainted ship.local/second-node). */
+export const SOCKET_NODE2 = '/run/ship-cluster/node2/containerd.sock';
+/** Load into every node of the test cluster. */
+export const LOAD_ALL = `containerd:${SOCKET},${SOCKET_NODE2}`;
+/** Where test/cluster/lib/build.sh tools puts helm and kustomize (see test/cluster/README.md). */
+export const TOOLS_BIN = '/var/cache/ship-cluster/tools';
 
 /** The environment ship runs with in these tests: the test cluster, and not a CI run (so it holds the forward). */
 export function shipEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -122,6 +122,21 @@ describe('chooseLoader: --load wins', () => {
     });
   });
 
+  it('containerd:SOCKET,SOCKET names every node\'s containerd (repeats dropped); each must be absolute', () => {
+    const two = '/run/ship-cluster/containerd.sock,/run/ship-cluster/node2/containerd.sock';
+    expect(chooseLoader(facts({ context: 'ship-local', loadFlag: `containerd:${two}` }))).toEqual({
+      kind: 'containerd',
+      socket: '/run/ship-cluster/containerd.sock',
+      sockets: ['/run/ship-cluster/containerd.sock', '/run/ship-cluster/node2/containerd.sock'],
+      namespace: 'k8s.io',
+    });
+    expect(chooseLoader(facts({ loadFlag: 'containerd:/a.sock, /a.sock' }))).toEqual({ kind: 'containerd', socket: '/a.sock', namespace: 'k8s.io' });
+    expect(thrown(() => chooseLoader(facts({ loadFlag: 'containerd:/a.sock,b.sock' }))).message).toContain('absolute paths');
+    expect(describeChoice(chooseLoader(facts({ loadFlag: `containerd:${two}` }))!)).toBe(
+      'containerd at /run/ship-cluster/containerd.sock, /run/ship-cluster/node2/containerd.sock',
+    );
+  });
+
   it('--load wins even over a kind context and for a context that is not local', () => {
     expect(chooseLoader(facts({ context: 'kind-dev', loadFlag: 'none' }))).toEqual({ kind: 'none' });
     expect(chooseLoader(facts({ context: 'prod', server: 'https://prod.example:6443', loadFlag: 'containerd:/x.sock' }))).toMatchObject({

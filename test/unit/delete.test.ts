@@ -50,7 +50,8 @@ function fakeCluster(objects: Stored[], lingerPolls = 1) {
     async list(kind: KindSpec, namespace: string, selector: string) {
       // Objects being deleted linger for a few listing rounds (one round lists every kind), like
       // pods in their grace period.
-      if (kind.kind === SHIP_KINDS[0].kind) tick();
+      // (ship lists each kind once per selector: by the app's name label, and by a chart's release)
+      if (kind.kind === SHIP_KINDS[0].kind && selector.includes('app.kubernetes.io/name=')) tick();
       return store.filter((s) => s.kind === kind.kind && s.obj.metadata?.namespace === namespace && matches(s.obj, selector)).map((s) => s.obj);
     },
     async delete(o: FoundObject, opts) {

@@ -531,6 +531,40 @@ describe('containerd loader (host socket)', () => {
     expect(dcalls.saves).toBe(1);
   });
 
+  it('several sockets (one per node): each containerd gets the image, and has() needs it on all', async () => {
+    const SOCK2 = join(dir, 'containerd2.sock');
+    const server2 = createServer();
+    await new Promise<void>((resolve) => server2.listen(SOCK2, resolve));
+    try {
+      const nodes = new Map([
+        [SOCK, new FakeContainerd()],
+        [SOCK2, new FakeContainerd()],
+      ]);
+      const { docker, calls: dcalls } = fakeDocker([]);
+      const { runner, calls } = fakeRunner(async (_c, args, opts) => {
+        const r = await nodes.get(args[1]!)!.run(args.slice(4), opts.input as Readable | undefined);
+        return { exitCode: r.exitCode, stdout: r.stdout, tail: r.stderr ? [r.stderr] : [] };
+      });
+      const loader = createLoader({ kind: 'containerd', socket: SOCK, sockets: [SOCK, SOCK2], namespace: 'k8s.io' }, { docker, runner, env: {} });
+      expect(loader.name).toBe('containerd');
+      const r = await loader.load({ ref: REF, id: ID }, {});
+      expect(r).toMatchObject({ loader: 'containerd', action: 'loaded' });
+      expect(r.nodes.sort()).toEqual([SOCK, SOCK2].sort());
+      const imports = calls.filter((c) => c.args.includes('import')).map((c) => c.args[1]);
+      expect(imports.sort()).toEqual([SOCK, SOCK2].sort());
+      expect(await loader.has({ ref: REF, id: ID })).toBe(true);
+      // the second node lost it: not there "everywhere" any more, and only that node is loaded again
+      nodes.get(SOCK2)!.images.clear();
+      expect(await loader.has({ ref: REF, id: ID })).toBe(false);
+      calls.length = 0;
+      await loader.load({ ref: REF, id: ID }, {});
+      expect(calls.filter((c) => c.args.includes('import')).map((c) => c.args[1])).toEqual([SOCK2]);
+      expect(dcalls.saves).toBeGreaterThanOrEqual(2);
+    } finally {
+      await new Promise((resolve) => server2.close(resolve));
+    }
+  });
+
   it('CONTAINERD_SNAPSHOTTER chooses the snapshotter', async () => {
     const ctrd = new FakeContainerd();
     const { docker } = fakeDocker([]);

@@ -3,7 +3,7 @@
 
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../../errors.js';
-import { SHIP_KINDS, appSelector, describeObject, isShipObject, toFound, type FoundObject, type KindSpec } from '../../core/app-objects.js';
+import { SHIP_KINDS, appSelectors, describeObject, isShipObject, toFound, type FoundObject, type KindSpec } from '../../core/app-objects.js';
 import type { Kube } from './client.js';
 import { clusterError } from './errors.js';
 
@@ -53,11 +53,18 @@ export function kubeObjectsApi(kube: Kube): ObjectsApi {
 
 /** Every labelled object of the app in the namespace, over all the kinds ship applies. */
 export async function listAppObjects(api: ObjectsApi, namespace: string, app: string): Promise<FoundObject[]> {
-  const selector = appSelector(app);
-  const lists = await Promise.all(SHIP_KINDS.map(async (k) => ({ k, items: await api.list(k, namespace, selector) })));
+  const lists = await Promise.all(
+    SHIP_KINDS.flatMap((k) => appSelectors(app).map(async (selector) => ({ k, items: await api.list(k, namespace, selector) }))),
+  );
   const found: FoundObject[] = [];
+  const seen = new Set<string>();
   for (const { k, items } of lists) {
-    for (const o of items) if (isShipObject(o, app)) found.push(toFound(k, o, namespace));
+    for (const o of items) {
+      const key = `${k.kind}/${o.metadata?.name ?? ''}`;
+      if (!isShipObject(o, app) || seen.has(key)) continue;
+      seen.add(key);
+      found.push(toFound(k, o, namespace));
+    }
   }
   return found;
 }

@@ -56,19 +56,20 @@ export function hostTarget(runner: ProcessRunner, socket: string, env: NodeJS.Pr
   };
 }
 
-export function createContainerdLoader(deps: { docker: LoaderDocker; runner: ProcessRunner; env: NodeJS.ProcessEnv }, socket: string): ImageLoader {
-  const target = hostTarget(deps.runner, socket, deps.env);
+/** One containerd, or one per node (each socket gets the image, like kind's nodes). */
+export function createContainerdLoader(deps: { docker: LoaderDocker; runner: ProcessRunner; env: NodeJS.ProcessEnv }, sockets: string | string[]): ImageLoader {
+  const targets = (Array.isArray(sockets) ? sockets : [sockets]).map((s) => hostTarget(deps.runner, s, deps.env));
   return {
     name: 'containerd',
-    has: (image, signal) => hasEverywhere([target], image, signal),
+    has: (image, signal) => hasEverywhere(targets, image, signal),
     async load(image, opts) {
-      const outcomes = await ensureImage([target], image, {
+      const outcomes = await ensureImage(targets, image, {
         signal: opts.signal,
         onInfo: opts.onInfo,
         ...saveSource(deps.docker, image.ref, opts.signal),
       });
       return summarize('containerd', outcomes);
     },
-    removeImages: (refs, signal) => removeEverywhere([target], refs, signal),
+    removeImages: (refs, signal) => removeEverywhere(targets, refs, signal),
   };
 }

@@ -18,7 +18,7 @@ export function createLoader(choice: LoaderChoice, deps: LoaderDeps): ImageLoade
     case 'k3d':
       return createK3dLoader(deps.docker, choice.cluster);
     case 'containerd':
-      return createContainerdLoader(deps, choice.socket);
+      return createContainerdLoader(deps, choice.sockets ?? choice.socket);
     case 'minikube':
       return createMinikubeLoader(deps, choice.profile);
     case 'shared':

@@ -15,6 +15,18 @@ CNI_NET=ship-pods
 CNI_BRIDGE=cni0
 PAUSE_IMAGE=ship.local/pause:3.10
 APISERVER_PORT=6443
+DNS_IP=10.96.0.10                  # the kube-dns Service (CoreDNS), the kubelets' clusterDNS
+COREDNS_IMAGE=ship.local/coredns:$COREDNS_VERSION
+FW_CHAIN=SHIP-FORWARD              # filter/FORWARD: pod <-> pod across bridges and nodes (Docker's policy is DROP)
+
+# the second node: its own network namespace (a veth to the host), containerd, kubelet and kube-proxy
+NODE2_NAME=ship-node2
+NODE2_IP=10.250.0.2
+NODE2_NETNS=ship-node2             # /run/netns/ship-node2 (ip netns)
+NODE2_VETH=ship-n2                 # host end of the veth; the other end is eth0 in the namespace
+NODE2_CGROUP=ship-node2            # its kubelet's cgroupRoot (the first node's kubepods stay at /kubepods)
+NODE2_TAINT=ship.local/second-node # NoSchedule: only pods that tolerate it run there (see README)
+NODE2_CNI_NET=ship-pods-node2
 
 STATE=/var/lib/ship-cluster        # persistent state (pki, etcd data, containerd root, configs)
 RUN=/run/ship-cluster              # pid files, containerd socket/state
@@ -27,10 +39,18 @@ CTRD_STATE=$RUN/containerd-state
 CNI_CONF_DIR=$STATE/cni/net.d
 KUBELET_DIR=/var/lib/kubelet
 APISERVER_URL=https://$NODE_IP:$APISERVER_PORT
+NODE2_STATE=$STATE/node2           # its containerd root, kubelet root dir, pod logs, configs
+NODE2_RUN=$RUN/node2
+NODE2_CTRD_SOCK=$NODE2_RUN/containerd.sock
+NODE2_CNI_CONF_DIR=$NODE2_STATE/cni/net.d
 
 KUBECTL=$K8S_BIN/kubectl
 kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 ctrd() { ctr -a "$CTRD_SOCK" -n k8s.io "$@"; }
+ctrd2() { ctr -a "$NODE2_CTRD_SOCK" -n k8s.io "$@"; }
+# in_node2 CMD...: run in the second node's network namespace (same mount namespace: its kubelet's
+# volume mounts must be seen by its containerd)
+in_node2() { nsenter --net="/run/netns/$NODE2_NETNS" "$@"; }
 
 log() { printf '%s\n' "$*"; }
 now() { date +%s.%N; }
@@ -54,6 +74,17 @@ pid_of() {
   [ -d "/proc/$pid" ] || return 1
   tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2" || return 1
   echo "$pid"
+}
+
+# stop_daemon NAME BINARY [GRACE]: TERM by pid, KILL after the grace period
+stop_daemon() {
+  local name=$1 bin=$2 grace=${3:-15} pid
+  if pid=$(pid_of "$name" "$bin"); then
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 $((grace * 5))); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
+    if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null; sleep 0.3; log "$name: killed (pid $pid)"; else log "$name: stopped (pid $pid)"; fi
+  fi
+  rm -f "$(pidfile "$name")"
 }
 
 tail_log() {

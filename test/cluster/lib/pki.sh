@@ -63,6 +63,10 @@ subjectAltName=DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,
   _cert kubelet-client "/O=system:nodes/CN=system:node:$NODE_NAME" "$client"
   _cert kubelet-server "/CN=$NODE_NAME" "$server
 subjectAltName=DNS:$NODE_NAME,DNS:localhost,IP:$NODE_IP,IP:127.0.0.1"
+  _cert kube-proxy "/CN=system:kube-proxy" "$client"
+  _cert kubelet-client-node2 "/O=system:nodes/CN=system:node:$NODE2_NAME" "$client"
+  _cert kubelet-server-node2 "/CN=$NODE2_NAME" "$server
+subjectAltName=DNS:$NODE2_NAME,DNS:localhost,IP:$NODE2_IP,IP:127.0.0.1"
   if [ ! -s "$PKI/sa.pub" ]; then
     _key "$PKI/sa.key"
     openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
@@ -71,6 +75,9 @@ subjectAltName=DNS:$NODE_NAME,DNS:localhost,IP:$NODE_IP,IP:127.0.0.1"
   _kubeconfig "$STATE/controller-manager.kubeconfig" system:kube-controller-manager controller-manager "$APISERVER_URL"
   _kubeconfig "$STATE/scheduler.kubeconfig" system:kube-scheduler scheduler "$APISERVER_URL"
   _kubeconfig "$STATE/kubelet.kubeconfig" "system:node:$NODE_NAME" kubelet-client "$APISERVER_URL"
+  _kubeconfig "$STATE/kube-proxy.kubeconfig" system:kube-proxy kube-proxy "$APISERVER_URL"
+  mkdir -p "$NODE2_STATE"
+  _kubeconfig "$NODE2_STATE/kubelet.kubeconfig" "system:node:$NODE2_NAME" kubelet-client-node2 "$APISERVER_URL"
   chmod 600 "$PKI"/*.key
   # the admin kubeconfig is read by the tests (run as root here); keep it root-only
 }
