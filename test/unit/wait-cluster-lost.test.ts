@@ -98,7 +98,10 @@ describe('the API server stops answering during the wait', () => {
     expect(e.exitCode).toBe(ExitCode.cluster);
     expect(e.message).toMatch(/^The cluster stopped answering during the wait: no answer from the API server \(http:\/\/127\.0\.0\.1:\d+, context "dev"\) since \d\d:\d\d:\d\d UTC \(\d+s before the 2s timeout ran out\): .*ECONNREFUSED/);
     const since = /since (\d\d:\d\d:\d\d) UTC/.exec(e.message)![1];
-    expect([new Date(downAt).toISOString().slice(11, 19), new Date(downAt + 1000).toISOString().slice(11, 19)]).toContain(since);
+    // The first failed read after the server went away, within a few seconds even on a busy machine.
+    const sinceMs = Date.parse(`${new Date(downAt).toISOString().slice(0, 10)}T${since}Z`);
+    expect(sinceMs).toBeGreaterThanOrEqual(Math.floor(downAt / 1000) * 1000);
+    expect(sinceMs).toBeLessThan(downAt + 3_000);
     expect(e.message).not.toMatch(/Not Ready after/);
     expect(e.hint).not.toMatch(/raise --timeout/);
     expect(e.hint).toContain('kubectl --context dev get nodes');
