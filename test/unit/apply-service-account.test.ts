@@ -5,7 +5,8 @@
 // says so and names the controller-manager. Issue 9 item 6.
 import { describe, expect, it } from 'vitest';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { applyObjects, type ApiResponse, type KubeRest } from '../../src/adapters/kube/apply.js';
+import { applyObjects } from '../../src/adapters/kube/apply.js';
+import type { ApiResponse, KubeRest } from '../../src/adapters/kube/rest.js';
 import type { Kube } from '../../src/adapters/kube/client.js';
 import { renderManifest } from '../../src/core/manifest/render.js';
 import { missingServiceAccount } from '../../src/core/service-account.js';
