@@ -57,7 +57,8 @@ export class LiveDev {
     this.setup = undefined;
     const { project } = input;
     const unsupported = this.off ? undefined : liveUnsupported(project);
-    if (unsupported) this.turnOff(ctx, unsupported);
+    // A Dockerfile-only app has nothing to live-update: said as a fact, not a warning; Gradle is a real gap.
+    if (unsupported) this.turnOff(ctx, unsupported, project.builder === 'none' ? 'info' : 'warn');
     if (this.off) return this.debugOnly(ctx, input, ui, `live update off (${this.off})`);
     const pom = await pomText(project.dir);
     try {
@@ -101,9 +102,9 @@ export class LiveDev {
     return image;
   }
 
-  private turnOff(ctx: StepEnv, why: string) {
+  private turnOff(ctx: StepEnv, why: string, level: 'info' | 'warn' = 'warn') {
     this.off = why;
-    ctx.out.warn(`live update off: ${why}`);
+    ctx.out[level](`live update off: ${why}`);
     ctx.out.event({ type: 'live', status: 'off', reason: why });
   }
 
