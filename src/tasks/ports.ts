@@ -29,6 +29,17 @@ export interface PortFacts {
   container?: string;
 }
 
+/** Advice already given on an output: ship dev runs the check on every deploy, the advice is said once a session. */
+const advised = new WeakMap<object, Set<string>>();
+
+function sayOnce(out: object, text: string): boolean {
+  const said = advised.get(out) ?? new Set<string>();
+  advised.set(out, said);
+  if (said.has(text)) return false;
+  said.add(text);
+  return true;
+}
+
 /**
  * Reads the config files and the manifest as it will be applied (the tag does not matter for
  * ports), compares, and throws ShipError('ports') on a certain mismatch; warns on an uncertain
@@ -66,7 +77,7 @@ export async function checkAppPorts(
   }
   if (first && checks[0]?.app.port !== undefined) {
     const advice = readinessAdvice(first, input.project.actuator, checks[0].app.port);
-    if (advice) out.warn(advice);
+    if (advice && sayOnce(out, advice)) out.warn(advice);
   }
   return { checks, target, container: first?.container };
 }

@@ -34,6 +34,15 @@ describe('checkAppPorts on the example', () => {
     const facts = await checkAppPorts(input(project('server.port=8080')), out);
     expect(facts.target).toEqual({ port: 8080, what: 'containerPort in spring-pod.yaml' });
     expect(out.lines.filter((l) => l.includes('no readiness probe'))).toHaveLength(1);
+    // ship dev checks again on every deploy, on the same output: the advice is not repeated.
+    const dir = project('server.port=8080');
+    await checkAppPorts(input(dir), out);
+    await checkAppPorts(input(dir), out);
+    expect(out.lines.filter((l) => l.includes('no readiness probe'))).toHaveLength(1);
+    // A new session (a new output) hears it again.
+    const next = memoryOutput();
+    await checkAppPorts(input(dir), next);
+    expect(next.lines.filter((l) => l.includes('no readiness probe'))).toHaveLength(1);
   });
 
   it('a placeholder only warns', async () => {
