@@ -52,7 +52,8 @@ fi
 # same sources with Maven. Set SHIP_EXAMPLE_BUILDER=gradle to force the wrapper.
 builder=${SHIP_EXAMPLE_BUILDER:-}
 if [ -z "$builder" ]; then
-  if ls ~/.gradle/wrapper/dists/gradle-8.* >/dev/null 2>&1; then builder=gradle; else builder=maven; fi
+  # A distribution the wrapper unpacked (a failed download leaves its folder without one).
+  if ls ~/.gradle/wrapper/dists/gradle-8.*/*/gradle-8.*/bin/gradle >/dev/null 2>&1; then builder=gradle; else builder=maven; fi
 fi
 say "building with $builder"
 exec node dist/cli.js examples/kubernetes-test-spring --builder "$builder" "${args[@]}" "$@"
