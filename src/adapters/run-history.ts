@@ -3,25 +3,18 @@
 // the next run shows no comparison.
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDirectory } from '../core/cache-dir.js';
 import { parseRecord, type RunRecord } from '../core/run-history.js';
+import { homeDirectory } from './home.js';
 
 export interface RunHistory {
   last(key: string): RunRecord | undefined;
   save(key: string, record: RunRecord): void;
 }
 
-function safeHome(): string | undefined {
-  try {
-    return homedir();
-  } catch {
-    return undefined;
-  }
-}
 
-export function runHistory(env: NodeJS.ProcessEnv, home: string | undefined = safeHome()): RunHistory {
+export function runHistory(env: NodeJS.ProcessEnv, home: string | undefined = homeDirectory()): RunHistory {
   const base = cacheDirectory(env, home);
   const dir = base ? join(base, 'runs') : undefined;
   return {

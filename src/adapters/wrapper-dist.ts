@@ -5,9 +5,9 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
-import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { gradleWrapperDistribution, mavenWrapperDistribution, type WrapperDistribution } from '../core/build-tool.js';
+import { homeDirectory } from './home.js';
 
 export interface WrapperState {
   distribution: WrapperDistribution;
@@ -16,13 +16,6 @@ export interface WrapperState {
   cached: boolean;
 }
 
-function home(): string {
-  try {
-    return homedir();
-  } catch {
-    return '/';
-  }
-}
 
 /** The wrapper the build command runs (./gradlew or ./mvnw) and its distribution's cache state. */
 export function wrapperState(projectDir: string, command: string, env: NodeJS.ProcessEnv): WrapperState | undefined {
@@ -37,7 +30,7 @@ export function wrapperState(projectDir: string, command: string, env: NodeJS.Pr
     const text = read('gradle/wrapper/gradle-wrapper.properties');
     const d = text ? gradleWrapperDistribution(text) : undefined;
     if (!d) return undefined;
-    const base = env.GRADLE_USER_HOME && isAbsolute(env.GRADLE_USER_HOME) ? env.GRADLE_USER_HOME : join(home(), '.gradle');
+    const base = env.GRADLE_USER_HOME && isAbsolute(env.GRADLE_USER_HOME) ? env.GRADLE_USER_HOME : join(homeDirectory() ?? '/', '.gradle');
     const exact = existsSync(join(base, d.okMarker!));
     // Another hash folder of the same distribution (a URL spelled differently) unpacked too.
     const nameDir = join(base, d.cacheDir, '..');
@@ -49,7 +42,7 @@ export function wrapperState(projectDir: string, command: string, env: NodeJS.Pr
     const text = read('.mvn/wrapper/maven-wrapper.properties');
     const d = text ? mavenWrapperDistribution(text) : undefined;
     if (!d) return undefined;
-    const base = env.MAVEN_USER_HOME && isAbsolute(env.MAVEN_USER_HOME) ? env.MAVEN_USER_HOME : join(home(), '.m2');
+    const base = env.MAVEN_USER_HOME && isAbsolute(env.MAVEN_USER_HOME) ? env.MAVEN_USER_HOME : join(homeDirectory() ?? '/', '.m2');
     const dir = join(base, d.cacheDir);
     const cached = listDirs(dir).some((h) => listDirs(join(dir, h)).some((m) => existsSync(join(dir, h, m, 'bin', 'mvn'))) || existsSync(join(dir, h, 'bin', 'mvn')));
     return { distribution: d, cachePath: dir, cached };

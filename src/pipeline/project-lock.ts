@@ -4,7 +4,7 @@
 // this run skips the build); `ship dev` holds the project for its whole session, so a run that
 // finds one refuses at once, naming it. The lock itself is src/adapters/run-lock.ts.
 
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShipError } from '../errors.js';
 import { acquireRunLock, type LockHolder } from '../adapters/run-lock.js';
@@ -12,12 +12,13 @@ import { cacheDirectory } from '../core/cache-dir.js';
 import { humanDuration } from '../core/kubectl-format.js';
 import { cap } from '../core/text.js';
 import type { StepEnv } from '../tasks/types.js';
+import { homeDirectory } from '../adapters/home.js';
 
 export type ShipCommand = 'ship' | 'ship dev';
 
 /** Where the locks live: ship's cache directory, else a per-user directory under the temp dir. */
 export function lockDirectory(env: NodeJS.ProcessEnv): string {
-  const cache = cacheDirectory(env, env.HOME ?? safeHome());
+  const cache = cacheDirectory(env, env.HOME ?? homeDirectory());
   return cache ? join(cache, 'locks') : join(tmpdir(), `ship-locks-${process.getuid?.() ?? 'user'}`);
 }
 
@@ -60,10 +61,3 @@ function describeHolder(h: LockHolder | undefined): string {
   return `${h.command} (pid ${h.pid}${h.namespace ? `, namespace ${h.namespace}` : ''})`;
 }
 
-function safeHome(): string | undefined {
-  try {
-    return homedir();
-  } catch {
-    return undefined;
-  }
-}

@@ -22,7 +22,6 @@ import { runSteps, runCleanups, type RenderChoice } from './run.js';
 import { printSummary } from './summary.js';
 import { lockProject } from './project-lock.js';
 import type { RunContext } from './context.js';
-import { homedir } from 'node:os';
 import { PodFailureError } from '../core/wait-progress.js';
 import type { Explained } from '../core/explain.js';
 import { runHistory } from '../adapters/run-history.js';
@@ -41,16 +40,10 @@ import {
   kubectlTarget,
 } from './explain.js';
 
-function homeDir(): string | undefined {
-  try {
-    return homedir();
-  } catch {
-    return undefined;
-  }
-}
 import type { DockerApi } from '../adapters/docker/api.js';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { StepEnv } from '../tasks/types.js';
+import { homeDirectory } from '../adapters/home.js';
 
 /** What a run put on the cluster: where, and when (ship dev follows its logs and deletes it). */
 export interface Deployed {
@@ -157,14 +150,14 @@ export function deploy(ctx: RunContext, render: RenderChoice, o: DeployOptions =
     const checked = await steps.run('check', async (ui) => {
       const c = await checkStep(ctx, { runner, kube: ctx.kube, docker: ctx.docker, forwardOpen: Boolean(o.forward) });
       ui.title = `check · ${describeCheck(c)}`;
-      await say(() => explainCheck({ projectDir: c.project.dir, target: kubectlTarget(c.kube, ctx.opts.namespace ?? c.kube.namespace, homeDir()) }));
+      await say(() => explainCheck({ projectDir: c.project.dir, target: kubectlTarget(c.kube, ctx.opts.namespace ?? c.kube.namespace, homeDirectory()) }));
       return c;
     });
     // The clients are the run's shared part: kept for the next run (ship dev) and the commands.
     const { project, kube, docker, loaderChoice } = checked;
     ctx.kube = kube;
     ctx.docker = docker;
-    const target = (namespace: string) => kubectlTarget(kube, namespace, homeDir());
+    const target = (namespace: string) => kubectlTarget(kube, namespace, homeDirectory());
     const reused = 'Docker already has the image for these sources';
 
     const tag = await run(
