@@ -53,7 +53,8 @@ function perDirectory(root: string, opts: SourceWatchOptions): SourceWatcher {
     }
   };
 
-  const add = (dir: string) => {
+  /** `created`: the directory appeared while watching; files already in it (written before its watch existed) are reported. */
+  const add = (dir: string, created = false) => {
     if (closed || watchers.has(dir)) return;
     if (dir !== root && opts.skipDir?.(rel(dir))) return;
     let w: FSWatcher;
@@ -66,7 +67,7 @@ function perDirectory(root: string, opts: SourceWatchOptions): SourceWatcher {
         opts.onChange(entry);
         if (event === 'rename') {
           // Created, deleted or moved: watch a new directory (and what it holds), drop a gone one.
-          if (isDir(entry)) add(entry);
+          if (isDir(entry)) add(entry, true);
           else unwatch(entry);
         }
       });
@@ -81,7 +82,10 @@ function perDirectory(root: string, opts: SourceWatchOptions): SourceWatcher {
     } catch {
       return;
     }
-    for (const e of entries) if (e.isDirectory()) add(join(dir, e.name));
+    for (const e of entries) {
+      if (e.isDirectory()) add(join(dir, e.name), created);
+      else if (created) opts.onChange(join(dir, e.name));
+    }
   };
 
   const close = () => {

@@ -41,6 +41,7 @@ const MANIFEST_DIRS = ['k8s/', 'kubernetes/', 'deploy/'];
 export function planChanges(files: string[], facts: ChangeFacts): ChangePlan {
   const live: string[] = [];
   let tests = 0;
+  let dirs = 0;
   for (const raw of files) {
     const file = posix.normalize(raw);
     const name = posix.basename(file);
@@ -57,6 +58,12 @@ export function planChanges(files: string[], facts: ChangeFacts): ChangePlan {
       tests += 1;
       continue;
     }
+    // A directory on the way to the sources appeared or went (mkdir src/main/resources): its
+    // files, if any, come as saves of their own.
+    if (LIVE_ROOTS.some((r) => r.startsWith(file + '/'))) {
+      dirs += 1;
+      continue;
+    }
     if (LIVE_ROOTS.some((r) => file.startsWith(r))) {
       live.push(file);
       continue;
@@ -64,7 +71,7 @@ export function planChanges(files: string[], facts: ChangeFacts): ChangePlan {
     return { kind: 'fallback', file, reason: `${file} is not an application source or resource (it may be in the image): the image is rebuilt` };
   }
   if (live.length > 0) return { kind: 'live', sources: live };
-  return { kind: 'none', why: tests > 0 ? 'only test sources changed: nothing in the pod depends on them' : 'no file changed' };
+  return { kind: 'none', why: tests > 0 ? 'only test sources changed: nothing in the pod depends on them' : dirs > 0 ? 'only a source directory appeared or went' : 'no file changed' };
 }
 
 function isManifest(file: string, manifests: string[]): boolean {

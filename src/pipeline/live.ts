@@ -8,13 +8,14 @@ import { ShipError, errorMessage, isShipError } from '../errors.js';
 import { DEFAULT_DEBUG_PORT, syncLine, type ChangeFacts } from '../core/live-plan.js';
 import { podSelector } from '../core/wait-plan.js';
 import { assertPortFree, startForward } from '../adapters/kube/forward.js';
-import { liveUnsupported, prepareDevImage, type DevSetup } from '../tasks/dev-image.js';
+import { liveUnsupported, prepareDevImage, type CachedFacts, type DevSetup } from '../tasks/dev-image.js';
 import { buildDebugImage } from '../adapters/live/dev-image.js';
 import { currentPods, liveUpdate, podsChanged, type LiveOutcome, type LiveSession } from '../tasks/live.js';
 import { waitForAnswer } from '../tasks/smoke.js';
 import { formatDuration } from './run.js';
 import { MavenDaemon, findMavenHome } from '../adapters/live/maven-daemon.js';
-import { liveCacheDir, pomText } from '../adapters/live/maven.js';
+import { liveCacheDir } from '../adapters/live/maven.js';
+import { buildFilesText } from '../adapters/live/build-tool.js';
 import type { RunContext } from './context.js';
 import type { DeployOptions, Deployed, ImageExtra, ImageExtraInput, AfterSmoke } from './up.js';
 import type { ForwardInfo, ImageResult, ProjectInfo, ShipOptions } from '../core/model.js';
@@ -33,7 +34,7 @@ export interface LiveOptions {
 export class LiveDev {
   private session?: LiveSession;
   private setup?: DevSetup & { project: ProjectInfo };
-  private facts?: { pom: string; classesDir: string; jars: string[] };
+  private facts?: CachedFacts;
   /** Why live update is off for this session (said once). */
   private off?: string;
   private debugForwardOpen = false;
@@ -57,10 +58,10 @@ export class LiveDev {
     this.setup = undefined;
     const { project } = input;
     const unsupported = this.off ? undefined : liveUnsupported(project);
-    // A Dockerfile-only app has nothing to live-update: said as a fact, not a warning; Gradle is a real gap.
+    // A Dockerfile-only app has nothing to live-update: said as a fact, not a warning.
     if (unsupported) this.turnOff(ctx, unsupported, project.builder === 'none' ? 'info' : 'warn');
-    if (this.off) return this.debugOnly(ctx, input, ui, `live update off (${this.off})`);
-    const pom = await pomText(project.dir);
+    if (this.off || project.builder === 'none') return this.debugOnly(ctx, input, ui, `live update off (${this.off})`);
+    const buildFiles = await buildFilesText({ tool: project.builder, dir: project.dir });
     try {
       const setup = await prepareDevImage({
         docker: input.docker,
@@ -72,14 +73,14 @@ export class LiveDev {
         built: input.built,
         ...(this.opts.debugPort ? { debugPort: this.opts.debugPort } : {}),
         ...(this.facts ? { cached: this.facts } : {}),
-        pom,
+        buildFiles,
         onLine: (l) => (ui.output = l),
       });
       this.facts = setup.facts;
       this.setup = { ...setup, project };
       // The warm Maven starts now, beside the rest of the deploy, so the first save finds it ready.
       this.warmMaven(ctx, setup);
-      ui.title = `dev image · ${setup.image.ref} (${setup.holds.size} files in ${relative(project.dir, setup.classesDir) || '.'}, ${setup.mainClass} on the classpath, restarted by ${setup.restart}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
+      ui.title = `dev image · ${setup.image.ref} (${setup.holds.size} files from ${setup.snapshotter.dirs.map((d) => relative(project.dir, d) || '.').join(' + ')}, ${setup.mainClass} on the classpath, restarted by ${setup.restart}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;
       return setup.image;
     } catch (e) {
       if (ctx.signal.aborted) throw e;
@@ -157,9 +158,8 @@ export class LiveDev {
     const daemon = await this.readyMaven();
     this.session = {
       ...base,
-      maven: setup.maven,
+      build: setup.build,
       ...(daemon ? { daemon } : {}),
-      classesDir: setup.classesDir,
       snapshotter: setup.snapshotter,
       podHolds: setup.holds,
       pods,
@@ -175,12 +175,12 @@ export class LiveDev {
    */
   private warmMaven(ctx: StepEnv, setup: DevSetup): void {
     if (this.daemon) return;
-    const home = setup.maven.mvn === 'mvn' && ctx.env.SHIP_LIVE_MAVEN_DAEMON !== '0' ? findMavenHome(ctx.env) : undefined;
+    const home = setup.build.tool === 'maven' && setup.build.cmd === 'mvn' && ctx.env.SHIP_LIVE_MAVEN_DAEMON !== '0' ? findMavenHome(ctx.env) : undefined;
     if (!home) return;
     this.daemon = MavenDaemon.start({ mavenHome: home, cacheDir: liveCacheDir(ctx.env), env: ctx.env }).then(
       async (d) => {
         ctx.cleanups.push(() => d.close());
-        await d.run(setup.maven.dir, ['-B', '-o', '-q', 'compile']);
+        await d.run(setup.build.dir, ['-B', '-o', '-q', 'compile']);
         if (this.session) this.session.daemon = d;
         return d;
       },

@@ -1,34 +1,38 @@
 // Step of `ship dev` with live update: after the project image is built, the dev image is made from
-// it — the exploded application (classes directory + runtime jars + spring-boot-devtools of the
-// app's Spring Boot version) started on the classpath — and deployed instead of the project image.
-// What the step learns (classes directory, what it holds) starts the live session.
+// it — the exploded application (the build's output directories + runtime jars +
+// spring-boot-devtools of the app's Spring Boot version) started on the classpath — and deployed
+// instead of the project image. What the step learns (output directories, what they hold) starts
+// the live session. Maven and Gradle projects alike: the project's own build tool tells the facts.
 
 import { ShipError, errorMessage } from '../errors.js';
 import { readJarInfo } from '../adapters/jar.js';
 import { chooseJar } from '../core/project.js';
 import { runBuild } from './build.js';
 import { fileView } from '../adapters/fs-view.js';
-import { compileIncremental, devtoolsJar, liveCacheDir, mavenDevFacts, type MavenProject } from '../adapters/live/maven.js';
+import { liveCacheDir } from '../adapters/live/maven.js';
+import { compileLive, devJars, liveFacts } from '../adapters/live/build-tool.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
 import { restarterClasses } from '../adapters/live/restarter.js';
 import { buildDevImage } from '../adapters/live/dev-image.js';
 import type { OutputSnapshot } from '../core/live-plan.js';
+import type { DevFacts, LiveBuild } from '../core/live-build.js';
 import type { DockerApi } from '../adapters/docker/api.js';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { ImageResult, ProjectInfo } from '../core/model.js';
 
 /** Why a project cannot be live-updated (it is then deployed as by `ship`, and every save rebuilds). */
 export function liveUnsupported(project: Pick<ProjectInfo, 'builder' | 'buildCommand'>): string | undefined {
-  if (project.builder === 'gradle') return 'live update drives Maven builds only so far; a Gradle project is rebuilt and redeployed on every save';
   if (project.builder === 'none') return 'the Dockerfile builds the app (--builder none): there are no class files to sync, every save rebuilds';
   if (!project.buildCommand) return 'no build command';
   return undefined;
 }
 
+/** The dev facts of a setup, kept for the next full deploy: reused while the build files' text is the same. */
+export type CachedFacts = DevFacts & { buildFiles: string };
+
 export interface DevSetup {
   image: ImageResult;
-  maven: MavenProject;
-  classesDir: string;
+  build: LiveBuild;
   snapshotter: OutputSnapshotter;
   /** What the dev image's classes directory holds. */
   holds: OutputSnapshot;
@@ -48,17 +52,19 @@ export interface DevImageStepInput {
   /** Whether the build step ran now (otherwise the classes directory is brought up to date first). */
   built: boolean;
   debugPort?: number;
-  /** The facts of an earlier setup, reused when the pom is the same. */
-  cached?: { pom: string; classesDir: string; jars: string[] };
-  pom: string;
+  /** The facts of an earlier setup, reused when the build files are the same. */
+  cached?: CachedFacts;
+  /** The build files' text now (buildFilesText). */
+  buildFiles: string;
   onLine?: (line: string) => void;
 }
 
-export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetup & { facts: { pom: string; classesDir: string; jars: string[] } }> {
+export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetup & { facts: CachedFacts }> {
   const { project } = input;
   const why = liveUnsupported(project);
-  if (why) throw new ShipError('build', why);
-  const maven: MavenProject = { dir: project.dir, mvn: project.buildCommand![0] };
+  if (why || project.builder === 'none') throw new ShipError('build', why ?? 'no build tool');
+  const build: LiveBuild = { tool: project.builder, dir: project.dir, cmd: project.buildCommand![0] };
+  const cacheDir = liveCacheDir(input.env);
   const run = { runner: input.runner, env: input.env, signal: input.signal, ...(input.onLine ? { onLine: input.onLine } : {}) };
 
   // The image may exist already for these sources (build skipped) while the project has no jar
@@ -77,24 +83,28 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
   });
   if (!jar.startClass) throw new ShipError('build', `${jarPath} names no Start-Class or Main-Class`);
 
-  const facts = input.cached && input.cached.pom === input.pom ? input.cached : { pom: input.pom, ...(await mavenDevFacts(maven, run)) };
-  if (!built) {
-    const c = await compileIncremental(maven, run);
+  let facts: CachedFacts;
+  let compiled = built;
+  if (input.cached && input.cached.buildFiles === input.buildFiles) facts = input.cached;
+  else {
+    const { compiled: byFacts, ...read } = await liveFacts(build, run, cacheDir, jar.springBootVersion);
+    facts = { ...read, buildFiles: input.buildFiles };
+    compiled ||= byFacts;
+  }
+  if (!compiled) {
+    const c = await compileLive(build, run);
     if (!c.ok) throw new ShipError('build', 'The sources do not compile.', { details: c.lines });
   }
-  const jars = [...facts.jars];
   // Spring Boot restarts with DevTools inside the JVM; a plain JVM app's process is restarted by ship's restarter.
-  const restarterDir = jar.springBootVersion ? undefined : await restarterClasses(liveCacheDir(input.env), input.env);
-  if (jar.springBootVersion && !jars.some((j) => /[\\/]spring-boot-devtools-[^\\/]*\.jar$/.test(j))) {
-    jars.push(await devtoolsJar(maven, jar.springBootVersion, liveCacheDir(input.env), run));
-  }
-  const snapshotter = new OutputSnapshotter(facts.classesDir);
+  const jars = jar.springBootVersion ? devJars(facts) : [...facts.jars];
+  const restarterDir = jar.springBootVersion ? undefined : await restarterClasses(cacheDir, input.env);
+  const snapshotter = new OutputSnapshotter(facts.outputDirs);
   const holds = await snapshotter.snapshot();
-  if (holds.size === 0) throw new ShipError('build', `The classes directory ${facts.classesDir} is empty after the build.`);
+  if (holds.size === 0) throw new ShipError('build', `The build output (${facts.outputDirs.join(', ')}) is empty after the build.`);
   const image = await buildDevImage({
     docker: input.docker,
     base: input.base,
-    classesDir: facts.classesDir,
+    locate: (path) => snapshotter.locate(path),
     classes: holds,
     jars,
     mainClass: jar.startClass,
@@ -104,5 +114,5 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
     signal: input.signal,
     ...(input.onLine ? { onLine: input.onLine } : {}),
   });
-  return { image, maven, classesDir: facts.classesDir, snapshotter, holds, mainClass: jar.startClass, restart: jar.springBootVersion ? `DevTools ${jar.springBootVersion}` : 'ship\'s restarter (a plain JVM app)', facts };
+  return { image, build, snapshotter, holds, mainClass: jar.startClass, restart: jar.springBootVersion ? `DevTools ${jar.springBootVersion}` : 'ship\'s restarter (a plain JVM app)', facts };
 }

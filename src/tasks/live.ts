@@ -1,5 +1,5 @@
 // Live update (ship dev): a save under the sources goes into the running JVM of every Ready pod of
-// the app — compile with the project's Maven, copy only the changed class files and resources
+// the app — compile with the project's Maven or Gradle, copy only the changed class files and resources
 // through the exec API, let Spring Boot DevTools restart the application classes in place — and
 // ship checks that the restart finished and the app answers before saying so. Anything it cannot
 // do that way comes back as a fallback with the reason; the caller then rebuilds and redeploys.
@@ -17,7 +17,8 @@ import {
   type LiveTimings,
   type OutputSnapshot,
 } from '../core/live-plan.js';
-import { compileIncremental, type MavenProject } from '../adapters/live/maven.js';
+import { compileLive } from '../adapters/live/build-tool.js';
+import type { LiveBuild } from '../core/live-build.js';
 import type { MavenDaemon } from '../adapters/live/maven-daemon.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
 import { syncIntoPod } from '../adapters/live/pod-sync.js';
@@ -35,10 +36,10 @@ export interface LiveSession {
   selector: string;
   /** The dev image the pods run. */
   imageRef: string;
-  maven: MavenProject;
+  build: LiveBuild;
   /** The warm Maven, once it is up (compiles run as processes until then). */
   daemon?: MavenDaemon;
-  classesDir: string;
+  /** The build's output directories (what the pod's classes directory holds, merged). */
   snapshotter: OutputSnapshotter;
   /** What the pods' classes directory holds now. */
   podHolds: OutputSnapshot;
@@ -112,7 +113,7 @@ export async function liveUpdate(input: LiveUpdateInput): Promise<LiveOutcome> {
 
   input.onStage?.('compile');
   const compileStart = Date.now();
-  const compiled = await compileIncremental(s.maven, { runner: input.runner, env: input.env, signal: input.signal, ...(s.daemon ? { daemon: s.daemon } : {}), ...(input.onLine ? { onLine: input.onLine } : {}) });
+  const compiled = await compileLive(s.build, { runner: input.runner, env: input.env, signal: input.signal, ...(s.daemon ? { daemon: s.daemon } : {}), ...(input.onLine ? { onLine: input.onLine } : {}) });
   const compileMs = Date.now() - compileStart;
   if (!compiled.ok) return { kind: 'compile-error', lines: compiled.lines, compileMs };
 
@@ -137,7 +138,7 @@ export async function liveUpdate(input: LiveUpdateInput): Promise<LiveOutcome> {
     const trigger = { name: TRIGGER_FILE, content: `${syncStart}\n` };
     const results = await Promise.allSettled(
       pods.map((p) =>
-        syncIntoPod(s.kube, { namespace: s.namespace, pod: p.name, container: p.container }, { localDir: s.classesDir, remoteDir: DEV_CLASSES, changed: diff.changed, removed: diff.removed, trigger, signal: input.signal }),
+        syncIntoPod(s.kube, { namespace: s.namespace, pod: p.name, container: p.container }, { source: (path) => s.snapshotter.locate(path), remoteDir: DEV_CLASSES, changed: diff.changed, removed: diff.removed, trigger, signal: input.signal }),
       ),
     );
     syncEnd = Date.now();

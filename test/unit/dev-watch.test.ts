@@ -84,6 +84,15 @@ describe('watchSources, one watch per directory (Linux)', () => {
     await until('a file in the re-created directory', () => seen.includes(join(dir, 'src/main/resources/app.yaml')));
   });
 
+  it('a directory created with files already in it (mkdir -p a/b && echo > a/b/f, a git checkout): the files are reported', async () => {
+    start();
+    // Written before the watcher can have seen the new directories: no watch of theirs existed yet.
+    mkdirSync(join(dir, 'src/main/resources/static/css'), { recursive: true });
+    writeFileSync(join(dir, 'src/main/resources/greeting.txt'), 'hi');
+    writeFileSync(join(dir, 'src/main/resources/static/css/site.css'), 'body{}');
+    await until('the files of the new directories', () => seen.includes(join(dir, 'src/main/resources/greeting.txt')) && seen.includes(join(dir, 'src/main/resources/static/css/site.css')));
+  });
+
   it('reports nothing after close or abort', async () => {
     // A second watcher on the same tree, left open, tells when the write has been delivered.
     const control = new AbortController();

@@ -25,6 +25,13 @@ describe('planChanges: which saves go live, which rebuild and why', () => {
     expect(planChanges(['src/main/kotlin/App.kt'], facts).kind).toBe('live');
   });
 
+  it('a new source directory (mkdir src/main/resources) is not a reason to rebuild; its files go live', () => {
+    expect(planChanges(['src/main/resources'], facts)).toEqual({ kind: 'none', why: 'only a source directory appeared or went' });
+    expect(planChanges(['src/main', 'src'], facts).kind).toBe('none');
+    expect(planChanges(['src/main/resources', 'src/main/resources/greeting.txt'], facts)).toEqual({ kind: 'live', sources: ['src/main/resources/greeting.txt'] });
+    expect(planChanges(['src/main/java/com/example/newpkg'], facts).kind).toBe('live');
+  });
+
   it('a dependency or build file change falls back to the rebuild, naming the file', () => {
     for (const f of ['pom.xml', 'build.gradle', 'build.gradle.kts', 'settings.gradle', '.mvn/wrapper/maven-wrapper.properties', 'gradle/libs.versions.toml', 'ship.yaml']) {
       const p = planChanges(['src/main/java/A.java', f], facts);

@@ -78,7 +78,7 @@ describe('the tar of changed files', () => {
 
 describe('OutputSnapshotter', () => {
   it('sees changed, new and removed files by content', async () => {
-    const snap = new OutputSnapshotter(dir);
+    const snap = new OutputSnapshotter([dir]);
     const before = await snap.snapshot();
     expect([...before.keys()].sort()).toEqual(['application.properties', 'com/ex/A.class', 'com/ex/B.class']);
     await writeFile(join(dir, 'com/ex/B.class'), 'B2');
@@ -91,7 +91,29 @@ describe('OutputSnapshotter', () => {
     expect(diffOutput(before, after)).toEqual({ changed: ['com/ex/B.class', 'com/ex/C.class'], removed: ['application.properties'] });
   });
   it('a missing directory is empty', async () => {
-    expect((await new OutputSnapshotter(join(dir, 'nope')).snapshot()).size).toBe(0);
+    expect((await new OutputSnapshotter([join(dir, 'nope')]).snapshot()).size).toBe(0);
+  });
+  it("Gradle's output directories are merged as the pod's one classes directory; a path in two is taken from the first", async () => {
+    const classes = join(dir, 'build/classes/java/main');
+    const resources = join(dir, 'build/resources/main');
+    await mkdir(join(classes, 'app'), { recursive: true });
+    await mkdir(join(resources, 'app'), { recursive: true });
+    await writeFile(join(classes, 'app/Main.class'), 'M1');
+    await writeFile(join(resources, 'app.properties'), 'greeting=hi');
+    await writeFile(join(resources, 'app/Main.class'), 'stale copy');
+    const snap = new OutputSnapshotter([classes, resources]);
+    const before = await snap.snapshot();
+    expect([...before.keys()].sort()).toEqual(['app.properties', 'app/Main.class']);
+    expect(snap.locate('app/Main.class')).toBe(join(classes, 'app/Main.class'));
+    expect(snap.locate('app.properties')).toBe(join(resources, 'app.properties'));
+    await writeFile(join(resources, 'app.properties'), 'greeting=hello');
+    await utimes(join(resources, 'app.properties'), new Date(), new Date(Date.now() + 5000));
+    await rm(join(classes, 'app/Main.class'));
+    const after = await snap.snapshot();
+    // The class is gone from the first directory: the pod now gets the second directory's copy.
+    expect(diffOutput(before, after)).toEqual({ changed: ['app.properties', 'app/Main.class'], removed: [] });
+    expect(snap.locate('app/Main.class')).toBe(join(resources, 'app/Main.class'));
+    expect(() => snap.locate('nope.class')).toThrow(/no output directory/);
   });
 });
 

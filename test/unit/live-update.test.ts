@@ -13,8 +13,8 @@ const state = {
 
 vi.mock('../../src/adapters/kube/app-pods.js', () => ({ listAppPods: async () => [] }));
 vi.mock('../../src/adapters/live/app-pods.js', () => ({ livePods: () => state.pods }));
-vi.mock('../../src/adapters/live/maven.js', () => ({
-  compileIncremental: async () => {
+vi.mock('../../src/adapters/live/build-tool.js', () => ({
+  compileLive: async () => {
     calls.push('compile');
     return state.compile;
   },
@@ -40,9 +40,8 @@ function session() {
     namespace: 'ns',
     selector: 'app=x',
     imageRef: 'x:ship-dev-1',
-    maven: { dir: '/p', mvn: 'mvn' },
-    classesDir: '/p/target/classes',
-    snapshotter: { snapshot: async () => new Map(state.output) } as never,
+    build: { tool: 'maven' as const, dir: '/p', cmd: 'mvn' },
+    snapshotter: { snapshot: async () => new Map(state.output), locate: (p: string) => `/p/target/classes/${p}` } as never,
     podHolds: new Map([['com/ex/A.class', 'a0'], ['com/ex/Gone.class', 'g']]),
     pods: [{ name: 'spring-pod', uid: 'u1', container: 'app', restarts: 0 }],
     changeFacts: { dockerfile: 'Dockerfile', manifests: [] },

@@ -1,5 +1,5 @@
 // The dev image of `ship dev`: the project's image (built from its own Dockerfile, or ship's
-// generated one) plus one layer holding the exploded application — the classes directory and the
+// generated one) plus one layer holding the exploded application — the build output and the
 // runtime dependency jars (spring-boot-devtools added) — started on the classpath so DevTools'
 // restart classloader can reload the classes live updates copy in. Its tag derives from what goes
 // into it; an existing image with that tag is reused.
@@ -18,8 +18,9 @@ export interface DevImageInput {
   docker: Pick<DockerApi, 'buildImage' | 'inspectImage'>;
   /** The project image. */
   base: { ref: string; id: string; repository: string };
-  classesDir: string;
-  /** What the classes directory holds now (the pod starts from exactly this). */
+  /** Where a file of `classes` is on this machine (one of the build's output directories). */
+  locate: (path: string) => string;
+  /** What the output directories hold now, merged (the pod's classes directory starts from exactly this). */
   classes: OutputSnapshot;
   /** Runtime classpath jars, in order (devtools included). */
   jars: string[];
@@ -33,7 +34,7 @@ export interface DevImageInput {
 }
 
 /** The dev image's tag: the dev layer's content, the base image and the launch. */
-export async function devTag(input: Omit<DevImageInput, 'docker'>, dockerfile: string): Promise<string> {
+export async function devTag(input: Omit<DevImageInput, 'docker' | 'locate'>, dockerfile: string): Promise<string> {
   const h = createHash('sha256').update(dockerfile).update('\0').update(input.base.id);
   for (const [path, digest] of [...input.classes].sort(([a], [b]) => (a < b ? -1 : 1))) h.update(`\0c:${path}:${digest}`);
   for (const jar of input.jars) {
@@ -63,7 +64,7 @@ export async function buildDevImage(input: DevImageInput): Promise<ImageResult> 
         entries.push({ name: `ship-dev/classes/${d}`, from: 'directory' });
       }
     }
-    entries.push({ name: `ship-dev/classes/${path}`, from: `${input.classesDir}/${path}` });
+    entries.push({ name: `ship-dev/classes/${path}`, from: input.locate(path) });
   }
   input.jars.forEach((jar, i) => entries.push({ name: `ship-dev/lib/${names[i]}`, from: jar, mode: 0o644 }));
   if (input.restarterDir) {

@@ -4,11 +4,13 @@
 // (from Maven Central through Maven itself, kept in ship's cache).
 
 import { mkdtemp, readFile, rm, stat, mkdir } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { homeDirectory } from '../home.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ShipError } from '../../errors.js';
 import type { ProcessRunner } from '../process.js';
 import { cacheDirectory } from '../../core/cache-dir.js';
+import type { DevFacts } from '../../core/live-build.js';
 import type { MavenDaemon } from './maven-daemon.js';
 
 /** JVM flags for Maven's own short-lived JVM: C1 only and the serial GC start quicker (measured in bench/live.mjs). */
@@ -57,12 +59,6 @@ export function devFactsCommand(p: MavenProject, classpathFile: string, outputDi
   ];
 }
 
-export interface DevFacts {
-  classesDir: string;
-  /** Absolute paths of the runtime dependency jars. */
-  jars: string[];
-}
-
 /** Parses Maven's classpath file (path-separator separated); directories (a reactor module's classes) are kept too. */
 export function parseClasspath(text: string, separator = ':'): string[] {
   return text
@@ -92,7 +88,7 @@ export async function mavenDevFacts(p: MavenProject, run: MavenRun): Promise<Dev
     await runMaven(p, devFactsCommand(p, cpFile, outFile), run, 'the runtime classpath and the classes directory');
     const classesDir = (await readFile(outFile, 'utf8')).trim();
     const jars = parseClasspath(await readFile(cpFile, 'utf8').catch(() => ''));
-    return { classesDir: isAbsolute(classesDir) ? classesDir : resolve(p.dir, classesDir), jars };
+    return { outputDirs: [isAbsolute(classesDir) ? classesDir : resolve(p.dir, classesDir)], jars };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -122,18 +118,7 @@ export function errorLines(tail: string[]): string[] {
 
 /** Where live update keeps what it fetches and compiles once (devtools jars, the warm Maven's helper): ship's cache. */
 export function liveCacheDir(env: NodeJS.ProcessEnv): string {
-  let home = env.HOME;
-  try {
-    home ??= homedir();
-  } catch {
-    // no home directory: the temporary directory below
-  }
-  return cacheDirectory(env, home) ?? join(tmpdir(), 'ship-cache');
-}
-
-/** The pom's text ('' without one): the dev facts are resolved again only when it changed. */
-export function pomText(dir: string): Promise<string> {
-  return readFile(join(dir, 'pom.xml'), 'utf8').catch(() => '');
+  return cacheDirectory(env, env.HOME ?? homeDirectory()) ?? join(tmpdir(), 'ship-cache');
 }
 
 export const DEVTOOLS = 'org.springframework.boot:spring-boot-devtools';

@@ -3,7 +3,6 @@
 // shell string built from file names. The trigger file goes last, so DevTools restarts only once
 // every other file is in place.
 
-import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { tarOf, type TarEntry } from './tar.js';
 import { ShipError, errorMessage } from '../../errors.js';
@@ -51,8 +50,8 @@ async function run(kube: Kube, t: PodTarget, command: string[], stdin: Readable 
 }
 
 export interface SyncRequest {
-  /** The build output directory on this machine. */
-  localDir: string;
+  /** Where a changed file (relative to the classes directory) is on this machine. */
+  source: (path: string) => string;
   /** The same directory in the container. */
   remoteDir: string;
   changed: string[];
@@ -65,7 +64,7 @@ export interface SyncRequest {
 /** Puts the changed files (then the trigger) into the container and deletes the removed ones. */
 export async function syncIntoPod(kube: Kube, target: PodTarget, req: SyncRequest): Promise<void> {
   if (req.removed.length > 0) await run(kube, target, removeCommand(req.remoteDir, req.removed), null, req.signal);
-  const files: TarEntry[] = req.changed.map((name) => ({ name, from: join(req.localDir, name) }));
+  const files: TarEntry[] = req.changed.map((name) => ({ name, from: req.source(name) }));
   if (req.trigger) files.push({ name: req.trigger.name, from: Buffer.from(req.trigger.content) });
   if (files.length === 0) return;
   await run(kube, target, extractCommand(req.remoteDir), tarOf(files), req.signal);
