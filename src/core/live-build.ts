@@ -26,8 +26,22 @@ export interface DevFacts {
   outputDirs: string[];
   /** Absolute paths of the runtime dependency jars, in classpath order. */
   jars: string[];
-  /** spring-boot-devtools resolved by the build tool itself (Gradle), when it was asked for. */
+  /** spring-boot-devtools of the app's Spring Boot version (resolved by the build tool), for a Spring Boot app. */
   devtools?: string;
+  /**
+   * The Spring Boot version on the runtime classpath (spring-boot-<version>.jar): a Spring Boot app
+   * even when its jar is a thin one without Spring-Boot-Version in its manifest.
+   */
+  bootVersion?: string;
+}
+
+/** The version of spring-boot-<version>.jar among the runtime jars (Maven's and Gradle's caches name them so). */
+export function bootVersionOf(jars: string[]): string | undefined {
+  for (const jar of jars) {
+    const m = /(?:^|[\\/])spring-boot-(\d+\.\d+\.\d+[\w.-]*)\.jar$/.exec(jar);
+    if (m) return m[1];
+  }
+  return undefined;
 }
 
 /**
@@ -42,7 +56,8 @@ export function gradleCompileCommand(b: Pick<LiveBuild, 'cmd'>): [string, string
 /**
  * The same `classes` run with ship's init script (never written into the project): it writes the
  * main source set's output directories and runtime classpath to `factsFile`, and resolves
- * spring-boot-devtools of `devtoolsVersion` through the project's own repositories.
+ * spring-boot-devtools through the project's own repositories — of `devtoolsVersion` (the jar's
+ * Spring-Boot-Version), else of the spring-boot version on the runtime classpath.
  */
 export function gradleFactsCommand(b: Pick<LiveBuild, 'cmd'>, initScript: string, factsFile: string, devtoolsVersion?: string): [string, string[]] {
   if (devtoolsVersion !== undefined && !/^[\w.-]+$/.test(devtoolsVersion)) throw new Error(`unexpected Spring Boot version "${devtoolsVersion}"`);
@@ -50,13 +65,14 @@ export function gradleFactsCommand(b: Pick<LiveBuild, 'cmd'>, initScript: string
 }
 
 /**
- * Reads the init script's report: `classes=`, `resources=`, `jar=`, `devtools=` lines, or
+ * Reads the init script's report: `classes=`, `resources=`, `jar=`, `boot=`, `devtools=` lines, or
  * `error=` when the root project cannot be live-updated (the reason).
  */
 export function parseGradleFacts(text: string): DevFacts | { error: string } {
   const outputDirs: string[] = [];
   const jars: string[] = [];
   let devtools: string | undefined;
+  let bootVersion: string | undefined;
   for (const line of text.split('\n')) {
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
@@ -70,9 +86,10 @@ export function parseGradleFacts(text: string): DevFacts | { error: string } {
       // A directory on the runtime classpath (another project's classes) is kept like a jar.
       if (!jars.includes(value)) jars.push(value);
     } else if (key === 'devtools') devtools = value;
+    else if (key === 'boot') bootVersion = value;
   }
   if (outputDirs.length === 0) return { error: 'Gradle reported no output directory for the main source set' };
-  return { outputDirs, jars, ...(devtools ? { devtools } : {}) };
+  return { outputDirs, jars, ...(devtools ? { devtools } : {}), ...(bootVersion ? { bootVersion } : {}) };
 }
 
 /**

@@ -96,8 +96,10 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
     if (!c.ok) throw new ShipError('build', 'The sources do not compile.', { details: c.lines });
   }
   // Spring Boot restarts with DevTools inside the JVM; a plain JVM app's process is restarted by ship's restarter.
-  const jars = jar.springBootVersion ? devJars(facts) : [...facts.jars];
-  const restarterDir = jar.springBootVersion ? undefined : await restarterClasses(cacheDir, input.env);
+  // A thin jar (no Spring-Boot-Version in its manifest) is a Spring Boot app when spring-boot is on its classpath.
+  const boot = jar.springBootVersion ?? facts.bootVersion;
+  const jars = boot ? devJars(facts) : [...facts.jars];
+  const restarterDir = boot ? undefined : await restarterClasses(cacheDir, input.env);
   const snapshotter = new OutputSnapshotter(facts.outputDirs);
   const holds = await snapshotter.snapshot();
   if (holds.size === 0) throw new ShipError('build', `The build output (${facts.outputDirs.join(', ')}) is empty after the build.`);
@@ -114,5 +116,5 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
     signal: input.signal,
     ...(input.onLine ? { onLine: input.onLine } : {}),
   });
-  return { image, build, snapshotter, holds, mainClass: jar.startClass, restart: jar.springBootVersion ? `DevTools ${jar.springBootVersion}` : 'ship\'s restarter (a plain JVM app)', facts };
+  return { image, build, snapshotter, holds, mainClass: jar.startClass, restart: boot ? `DevTools ${boot}` : 'ship\'s restarter (a plain JVM app)', facts };
 }

@@ -2,10 +2,11 @@
 // a controller edit and a property edit served without a new image or pod, a dependency added
 // (falls back to the rebuild and says why), a compile error (reported, old code keeps serving),
 // two replicas both updated, a pod deleted after live updates (its replacement serves the current
-// code), and --debug (a real JDWP handshake through the forwarded port).
+// code), and --debug (a real JDWP handshake through the forwarded port). Then Gradle projects
+// (Gradle's `classes`): a Spring Boot app (DevTools fetched by Gradle) and a plain JVM app.
 
 import { execa } from 'execa';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -121,17 +122,17 @@ function jdwpHandshake(port: number): Promise<string> {
 const imageSteps = (events: JsonEvent[], from: number) => events.slice(from).filter((e) => e.type === 'step' && (e.step === 'image' || e.step === 'dev-image' || e.step === 'build') && e.status === 'done');
 
 /**
- * A `ship dev` session on a copy of the fixture `rel` (Maven, tests skipped, any free port) in a
+ * A `ship dev` session on a copy of the fixture `rel` (Maven unless told, tests skipped, any free port) in a
  * namespace of its own: `prepare` edits the copy first; beforeAll waits for the first deploy,
  * afterAll stops ship and removes the namespace and the copy.
  */
-function devSession(rel: string, prefix: string, args: () => Promise<string[]> | string[] = () => [], prepare?: (dir: string) => void) {
+function devSession(rel: string, prefix: string, args: () => Promise<string[]> | string[] = () => [], prepare?: (dir: string) => void, builder: 'maven' | 'gradle' = 'maven') {
   const app = copyProject(rel);
   const s = { dir: app.dir, ns: '', url: '', dev: undefined as unknown as ShipProcess };
   beforeAll(async () => {
     prepare?.(app.dir);
     s.ns = await newNamespace(prefix);
-    s.dev = spawnShip(['dev', app.dir, '-n', s.ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', ...(await args())]);
+    s.dev = spawnShip(['dev', app.dir, '-n', s.ns, '--builder', builder, '--skip-tests', '--load', LOAD, '--port', '0', ...(await args())]);
     const first = await s.dev.next(isDevRun, { from: 0, timeoutMs: 900_000 });
     expect(first.ok, s.dev.stderr()).toBe(true);
     s.url = String(first.url);
@@ -303,5 +304,78 @@ describe('ship dev: a plain JVM app (no Spring Boot) is restarted in its contain
     expect(imageSteps(dev.events, from)).toEqual([]);
     expect((await pods(ns)).map((p) => [p.uid, p.restarts])).toEqual(before.map((p) => [p.uid, p.restarts]));
     expect(dev.stderr()).toMatch(/restarted by ship's restarter \(a plain JVM app\)/);
+  });
+});
+
+describe('ship dev: a Gradle project (Spring Boot, thin jar): Gradle\'s classes, DevTools fetched through Gradle', () => {
+  const APP = 'src/main/java/demo/App.java';
+  const PROPS = 'src/main/resources/application.properties';
+  const session = devSession('test/fixtures/gradle-spring', 'live-e2e-gradle', () => [], undefined, 'gradle');
+  const edit = (file: string, from: string, to: string) => writeFileSync(join(session.dir, file), readFileSync(join(session.dir, file), 'utf8').replace(from, to));
+
+  it('a controller edit and a property edit are served with no new image and the same pod; the restart is DevTools\'', async () => {
+    const { dev, ns, url } = session;
+    expect(await body(url + '/')).toBe('gradle-spring v1 / first');
+    expect(dev.stderr()).toMatch(/dev image · .*files from build\/classes\/java\/main \+ build\/resources\/main, demo\.App on the classpath, restarted by DevTools 3\.5\.7/);
+    const before = await pods(ns);
+    let from = dev.events.length;
+    edit(APP, '"gradle-spring v1"', '"gradle-spring v2"');
+    expect(await dev.next(liveEnd, { from, timeoutMs: 180_000 }), dev.stderr()).toMatchObject({ status: 'end', ok: true, files: ['demo/App.class'] });
+    expect(await body(url + '/')).toBe('gradle-spring v2 / first');
+    from = dev.events.length;
+    edit(PROPS, 'app.suffix=first', 'app.suffix=second');
+    expect(await dev.next(liveEnd, { from, timeoutMs: 180_000 }), dev.stderr()).toMatchObject({ status: 'end', ok: true, files: ['application.properties'] });
+    expect(await body(url + '/')).toBe('gradle-spring v2 / second');
+    expect(imageSteps(dev.events, 0)).toHaveLength(3); // build, image, dev-image of the first deploy only
+    expect((await pods(ns)).map((p) => [p.uid, p.restarts, p.image])).toEqual(before.map((p) => [p.uid, p.restarts, p.image]));
+  });
+
+  it('a compile error is reported with javac\'s lines and the old code keeps serving', async () => {
+    const { dev, url } = session;
+    const from = dev.events.length;
+    edit(APP, '"gradle-spring v2";', '"gradle-spring v3"');
+    const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
+    expect(end).toMatchObject({ status: 'end', ok: false, error: 'compile' });
+    expect((end.lines as string[]).join('\n')).toMatch(/App\.java:\d+: error: ';' expected/);
+    expect(await body(url + '/')).toBe('gradle-spring v2 / second');
+  });
+
+  it('a build.gradle change falls back to the full rebuild and says why; the rebuilt pod serves the current code', async () => {
+    const { dev, url } = session;
+    edit(APP, '"gradle-spring v3"', '"gradle-spring v4";');
+    const from = dev.events.length;
+    expect(await dev.next(liveEnd, { from, timeoutMs: 180_000 })).toMatchObject({ status: 'end', ok: true });
+    const next = dev.events.length;
+    edit('build.gradle', "implementation 'org.springframework.boot:spring-boot-starter-web:3.5.7'", "implementation 'org.springframework.boot:spring-boot-starter-web:3.5.7'\n    implementation 'org.apache.commons:commons-lang3:3.17.0'");
+    const fallback = await dev.next(liveEnd, { from: next, timeoutMs: 60_000 });
+    expect(fallback).toMatchObject({ status: 'fallback', file: 'build.gradle' });
+    const run = await dev.next(isDevRun, { from: next, timeoutMs: 900_000 });
+    expect(run.ok, dev.stderr()).toBe(true);
+    expect(imageSteps(dev.events, next).map((e) => e.step)).toEqual(['build', 'image', 'dev-image']);
+    await until('the rebuilt app', async () => (await body(url + '/')) === 'gradle-spring v4 / second', { timeoutMs: 120_000 });
+  });
+});
+
+describe('ship dev: a plain Gradle app: a new resource directory and a class edit go live under ship\'s restarter', () => {
+  const session = devSession('test/fixtures/gradle-app', 'live-e2e-gradle-plain', () => [], undefined, 'gradle');
+
+  it('mkdir src/main/resources with a file in it, then a Main.java edit: synced, served, same pod', async () => {
+    const { dev, ns, url, dir } = session;
+    await until('the app', async () => (await body(url + '/')) === 'hello from gradle-app v1', { timeoutMs: 60_000 });
+    const before = await pods(ns);
+    let from = dev.events.length;
+    // The file is written before ship can have a watch on the new directory.
+    mkdirSync(join(dir, 'src/main/resources'));
+    writeFileSync(join(dir, 'src/main/resources/greeting.txt'), 'hi');
+    expect(await dev.next(liveEnd, { from, timeoutMs: 180_000 }), dev.stderr()).toMatchObject({ status: 'end', ok: true, files: ['greeting.txt'] });
+    from = dev.events.length;
+    const MAIN = 'src/main/java/gradleapp/Main.java';
+    writeFileSync(join(dir, MAIN), readFileSync(join(dir, MAIN), 'utf8').replace('"hello from gradle-app v1"', '"hello from gradle-app v2"'));
+    expect(await dev.next(liveEnd, { from, timeoutMs: 180_000 }), dev.stderr()).toMatchObject({ status: 'end', ok: true, files: ['gradleapp/Main.class'] });
+    expect(await body(url + '/')).toBe('hello from gradle-app v2');
+    expect(imageSteps(dev.events, 0)).toHaveLength(3);
+    expect((await pods(ns)).map((p) => [p.uid, p.restarts])).toEqual(before.map((p) => [p.uid, p.restarts]));
+    expect(dev.stderr()).toMatch(/restarted by ship's restarter \(a plain JVM app\)/);
+    expect(dev.stderr()).not.toMatch(/live update off/);
   });
 });

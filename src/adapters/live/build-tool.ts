@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUILD_FACT_FILES, type DevFacts, type LiveBuild } from '../../core/live-build.js';
+import { BUILD_FACT_FILES, bootVersionOf, type DevFacts, type LiveBuild } from '../../core/live-build.js';
 import { compileIncremental, devtoolsJar, mavenDevFacts, type MavenRun } from './maven.js';
 import { compileGradle, gradleDevFacts } from './gradle.js';
 
@@ -17,8 +17,9 @@ export async function buildFilesText(b: Pick<LiveBuild, 'tool' | 'dir'>): Promis
 }
 
 /**
- * Output directories and runtime jars; with `bootVersion` (a Spring Boot app) spring-boot-devtools
- * of that version is among the jars. Gradle's run also compiles (`classes`): `compiled` says so.
+ * Output directories and runtime jars; for a Spring Boot app (`bootVersion` from the jar's
+ * manifest, or spring-boot on the runtime classpath) spring-boot-devtools of that version too.
+ * Gradle's run also compiles (`classes`): `compiled` says so.
  */
 export async function liveFacts(b: LiveBuild, run: LiveRun, cacheDir: string, bootVersion?: string): Promise<DevFacts & { compiled: boolean }> {
   if (b.tool === 'gradle') {
@@ -26,8 +27,9 @@ export async function liveFacts(b: LiveBuild, run: LiveRun, cacheDir: string, bo
     return { ...facts, compiled: true };
   }
   const facts = await mavenDevFacts({ dir: b.dir, mvn: b.cmd }, run);
-  const devtools = bootVersion && !hasDevtools(facts.jars) ? await devtoolsJar({ dir: b.dir, mvn: b.cmd }, bootVersion, cacheDir, run) : undefined;
-  return { ...facts, ...(devtools ? { devtools } : {}), compiled: false };
+  const boot = bootVersion ?? bootVersionOf(facts.jars);
+  const devtools = boot && !hasDevtools(facts.jars) ? await devtoolsJar({ dir: b.dir, mvn: b.cmd }, boot, cacheDir, run) : undefined;
+  return { ...facts, ...(devtools ? { devtools } : {}), ...(boot ? { bootVersion: boot } : {}), compiled: false };
 }
 
 /** The runtime jars the dev image starts with: the project's, plus devtools when the project lacks it. */

@@ -37,9 +37,15 @@ if (out) {
     def lines = []
     main.output.classesDirs.files.each { lines << ('classes=' + it.absolutePath) }
     if (main.output.resourcesDir != null) lines << ('resources=' + main.output.resourcesDir.absolutePath)
-    p.configurations.getByName('runtimeClasspath').resolve().each { lines << ('jar=' + it.absolutePath) }
+    def runtime = p.configurations.getByName('runtimeClasspath')
+    runtime.resolve().each { lines << ('jar=' + it.absolutePath) }
     def devtools = System.getProperty('ship.devtools')
+    if (!devtools) {
+      def boot = runtime.resolvedConfiguration.resolvedArtifacts.find { it.moduleVersion.id.group == 'org.springframework.boot' && it.name == 'spring-boot' }
+      if (boot != null) devtools = boot.moduleVersion.id.version
+    }
     if (devtools) {
+      lines << ('boot=' + devtools)
       def c = p.configurations.detachedConfiguration(p.dependencies.create('org.springframework.boot:spring-boot-devtools:' + devtools))
       c.transitive = false
       c.resolve().each { lines << ('devtools=' + it.absolutePath) }
@@ -66,8 +72,9 @@ function startError(b: LiveBuild, e: Error): ShipError {
 }
 
 /**
- * Output directories, runtime jars (and spring-boot-devtools when `devtoolsVersion` is given), in
- * one `classes` run, which also brings the output directories up to date.
+ * Output directories, runtime jars and, for a Spring Boot app (`devtoolsVersion`, or spring-boot on
+ * the runtime classpath), spring-boot-devtools, in one `classes` run, which also brings the output
+ * directories up to date.
  */
 export async function gradleDevFacts(b: LiveBuild, run: GradleRun, cacheDir: string, devtoolsVersion?: string): Promise<DevFacts> {
   const script = await factsScript(cacheDir);
@@ -87,7 +94,7 @@ export async function gradleDevFacts(b: LiveBuild, run: GradleRun, cacheDir: str
     if (!text) throw new ShipError('build', `${bin} ran, but ship's init script reported nothing (a configuration cache hit, or an init script that was not applied).`, { hint: 'Run ship dev again; if it persists, use --no-live.' });
     const facts = parseGradleFacts(text);
     if ('error' in facts) throw new ShipError('build', `Gradle: ${facts.error}.`);
-    if (devtoolsVersion && !facts.devtools) throw new ShipError('build', `Gradle did not resolve org.springframework.boot:spring-boot-devtools:${devtoolsVersion}.`, { hint: 'Check that the project\'s repositories serve it (Maven Central or your mirror).' });
+    if (facts.bootVersion && !facts.devtools) throw new ShipError('build', `Gradle did not resolve org.springframework.boot:spring-boot-devtools:${facts.bootVersion}.`, { hint: 'Check that the project\'s repositories serve it (Maven Central or your mirror).' });
     return facts;
   } finally {
     await rm(tmp, { recursive: true, force: true });
