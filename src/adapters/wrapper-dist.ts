@@ -42,12 +42,44 @@ export function wrapperState(projectDir: string, command: string, env: NodeJS.Pr
     const text = read('.mvn/wrapper/maven-wrapper.properties');
     const d = text ? mavenWrapperDistribution(text) : undefined;
     if (!d) return undefined;
-    const base = env.MAVEN_USER_HOME && isAbsolute(env.MAVEN_USER_HOME) ? env.MAVEN_USER_HOME : join(homeDirectory() ?? '/', '.m2');
-    const dir = join(base, d.cacheDir);
-    const cached = listDirs(dir).some((h) => listDirs(join(dir, h)).some((m) => existsSync(join(dir, h, m, 'bin', 'mvn'))) || existsSync(join(dir, h, 'bin', 'mvn')));
-    return { distribution: d, cachePath: dir, cached };
+    const base = mavenUserHome(env);
+    return { distribution: d, cachePath: join(base, d.cacheDir), cached: unpackedMavenHomes(base, d.cacheDir).length > 0 };
   }
   return undefined;
+}
+
+function mavenUserHome(env: NodeJS.ProcessEnv): string {
+  return env.MAVEN_USER_HOME && isAbsolute(env.MAVEN_USER_HOME) ? env.MAVEN_USER_HOME : join(homeDirectory() ?? '/', '.m2');
+}
+
+/**
+ * Maven homes the wrapper unpacked for a distribution: wrapper 3.3 (`only-script`) unpacks into
+ * `wrapper/dists/apache-maven-X/<hash>/` (the zip name without `-bin`), older wrappers into
+ * `wrapper/dists/apache-maven-X-bin/<hash>/apache-maven-X/`.
+ */
+function unpackedMavenHomes(base: string, cacheDir: string): string[] {
+  const homes: string[] = [];
+  for (const dir of new Set([join(base, cacheDir), join(base, cacheDir.replace(/-bin$/, ''))])) {
+    for (const h of listDirs(dir)) {
+      for (const home of [join(dir, h), ...listDirs(join(dir, h)).map((m) => join(dir, h, m))]) if (existsSync(join(home, 'bin', 'mvn'))) homes.push(home);
+    }
+  }
+  return homes;
+}
+
+/**
+ * The Maven home `./mvnw` runs, once the wrapper has unpacked it (ship dev's warm Maven loads the
+ * same Maven then); undefined before that, or without wrapper properties.
+ */
+export function mavenWrapperHome(projectDir: string, env: NodeJS.ProcessEnv): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(projectDir, '.mvn/wrapper/maven-wrapper.properties'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const d = mavenWrapperDistribution(text);
+  return d ? unpackedMavenHomes(mavenUserHome(env), d.cacheDir)[0] : undefined;
 }
 
 /** Whether an executable `cmd` is on PATH. */

@@ -16,6 +16,7 @@ import { formatDuration } from './run.js';
 import { MavenDaemon, findMavenHome } from '../adapters/live/maven-daemon.js';
 import { liveCacheDir } from '../adapters/live/maven.js';
 import { buildFilesText } from '../adapters/live/build-tool.js';
+import { mavenWrapperHome } from '../adapters/wrapper-dist.js';
 import type { RunContext } from './context.js';
 import type { DeployOptions, Deployed, ImageExtra, ImageExtraInput, AfterSmoke } from './up.js';
 import type { ForwardInfo, ImageResult, ProjectInfo, ShipOptions } from '../core/model.js';
@@ -175,7 +176,10 @@ export class LiveDev {
    */
   private warmMaven(ctx: StepEnv, setup: DevSetup): void {
     if (this.daemon) return;
-    const home = setup.build.tool === 'maven' && setup.build.cmd === 'mvn' && ctx.env.SHIP_LIVE_MAVEN_DAEMON !== '0' ? findMavenHome(ctx.env) : undefined;
+    const { tool, cmd, dir } = setup.build;
+    if (tool !== 'maven' || ctx.env.SHIP_LIVE_MAVEN_DAEMON === '0') return;
+    // ./mvnw: the Maven the wrapper unpacked (its first run, the full build, did that).
+    const home = cmd === 'mvn' ? findMavenHome(ctx.env) : cmd === './mvnw' ? mavenWrapperHome(dir, ctx.env) : undefined;
     if (!home) return;
     this.daemon = MavenDaemon.start({ mavenHome: home, cacheDir: liveCacheDir(ctx.env), env: ctx.env }).then(
       async (d) => {

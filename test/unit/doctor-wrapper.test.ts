@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { wrapperCheck } from '../../src/commands/doctor-wrapper.js';
-import { hostUnreachable, wrapperState } from '../../src/adapters/wrapper-dist.js';
+import { hostUnreachable, mavenWrapperHome, wrapperState } from '../../src/adapters/wrapper-dist.js';
 
 const example = join(import.meta.dirname, '../../examples/kubernetes-test-spring');
 const dirs: string[] = [];
@@ -45,6 +45,21 @@ describe('doctor: the wrapper distribution', () => {
     mkdirSync(join(m2, 'wrapper/dists/apache-maven-3.9.9-bin/abc123/apache-maven-3.9.9/bin'), { recursive: true });
     writeFileSync(join(m2, 'wrapper/dists/apache-maven-3.9.9-bin/abc123/apache-maven-3.9.9/bin/mvn'), '');
     expect(await wrapperCheck(p, { hasPom: true, gradleOnPath: false }, { MAVEN_USER_HOME: m2 })).toMatchObject({ ok: true });
+  });
+
+  it('Maven wrapper 3.3 (only-script) unpacks into wrapper/dists/apache-maven-X/<hash>/ without -bin: counted as cached, and its home is what the warm Maven loads', async () => {
+    const proj = temp();
+    mkdirSync(join(proj, '.mvn/wrapper'), { recursive: true });
+    writeFileSync(join(proj, '.mvn/wrapper/maven-wrapper.properties'), 'wrapperVersion=3.3.4\ndistributionType=only-script\ndistributionUrl=https://repo.maven.apache.org/maven2/org/apache/maven/apache-maven/3.8.7/apache-maven-3.8.7-bin.zip\n');
+    const m2 = temp();
+    expect(wrapperState(proj, './mvnw', { MAVEN_USER_HOME: m2 })).toMatchObject({ cached: false });
+    expect(mavenWrapperHome(proj, { MAVEN_USER_HOME: m2 })).toBeUndefined();
+    // The layout ./mvnw 3.3.4 left on this machine: the hash folder is the Maven home.
+    mkdirSync(join(m2, 'wrapper/dists/apache-maven-3.8.7/94bb59d1/bin'), { recursive: true });
+    writeFileSync(join(m2, 'wrapper/dists/apache-maven-3.8.7/94bb59d1/bin/mvn'), '');
+    expect(wrapperState(proj, './mvnw', { MAVEN_USER_HOME: m2 })).toMatchObject({ cached: true });
+    expect(mavenWrapperHome(proj, { MAVEN_USER_HOME: m2 })).toBe(join(m2, 'wrapper/dists/apache-maven-3.8.7/94bb59d1'));
+    expect(mavenWrapperHome(temp(), { MAVEN_USER_HOME: m2 })).toBeUndefined();
   });
 
   it('not a wrapper: no check', async () => {

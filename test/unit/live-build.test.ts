@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILD_FACT_FILES, gradleCompileCommand, gradleErrorLines, gradleFactsCommand, parseGradleFacts } from '../../src/core/live-build.js';
 import { FACTS_SCRIPT } from '../../src/adapters/live/gradle.js';
 import { liveUnsupported } from '../../src/tasks/dev-image.js';
+import { compileIncremental } from '../../src/adapters/live/maven.js';
 
 describe('Gradle commands', () => {
   it('the compile after a save is `classes`, offline and quiet, with the project\'s own command', () => {
@@ -91,5 +92,36 @@ describe('liveUnsupported', () => {
     expect(liveUnsupported({ builder: 'gradle', buildCommand: ['./gradlew', ['clean', 'build']] })).toBeUndefined();
     expect(liveUnsupported({ builder: 'maven', buildCommand: ['mvn', ['-B', 'package']] })).toBeUndefined();
     expect(liveUnsupported({ builder: 'none' })).toMatch(/Dockerfile builds the app/);
+  });
+});
+
+describe('compileIncremental: the warm Maven serves ./mvnw projects too', () => {
+  const runner = (calls: string[]) => ({
+    run: async (bin: string) => {
+      calls.push(`process ${bin}`);
+      return { exitCode: 0, tail: [] };
+    },
+  });
+  const daemon = (exitCode: number, calls: string[]) => ({
+    alive: true,
+    run: async (dir: string) => {
+      calls.push(`warm ${dir}`);
+      return { exitCode, tail: ['[ERROR] /p/src/main/java/A.java:[3,5] cannot find symbol', '[ERROR] -> [Help 1]'] };
+    },
+  });
+  const base = { env: {}, signal: new AbortController().signal };
+  it.each(['mvn', './mvnw'])('%s: compiled in the warm Maven, no process', async (mvn) => {
+    const calls: string[] = [];
+    expect(await compileIncremental({ dir: '/p', mvn }, { ...base, runner: runner(calls) as never, daemon: daemon(0, calls) })).toEqual({ ok: true });
+    expect(calls).toEqual(['warm /p']);
+  });
+  it("a compile error in the warm Maven: the compiler's lines, without Maven's advice", async () => {
+    const calls: string[] = [];
+    expect(await compileIncremental({ dir: '/p', mvn: './mvnw' }, { ...base, runner: runner(calls) as never, daemon: daemon(1, calls) })).toEqual({ ok: false, lines: ['[ERROR] /p/src/main/java/A.java:[3,5] cannot find symbol'] });
+  });
+  it('the warm Maven gone: the same compile runs as a process', async () => {
+    const calls: string[] = [];
+    expect(await compileIncremental({ dir: '/p', mvn: './mvnw' }, { ...base, runner: runner(calls) as never, daemon: daemon(-1, calls) })).toEqual({ ok: true });
+    expect(calls).toEqual(['warm /p', 'process ./mvnw']);
   });
 });

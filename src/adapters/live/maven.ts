@@ -97,7 +97,8 @@ export async function mavenDevFacts(p: MavenProject, run: MavenRun): Promise<Dev
 /** Compiles; a compile error comes back as the failing lines (the caller reports them, the pod keeps its code). */
 export async function compileIncremental(p: MavenProject, run: MavenRun): Promise<{ ok: true } | { ok: false; lines: string[] }> {
   const [bin, args] = compileCommand(p);
-  if (run.daemon?.alive && bin === 'mvn') {
+  // The warm Maven was started with the Maven this command runs (mvn's, or the wrapper's unpacked one).
+  if (run.daemon?.alive && (bin === 'mvn' || bin === './mvnw')) {
     const d = await run.daemon.run(p.dir, args, run.onLine);
     if (d.exitCode === 0) return { ok: true };
     if (d.exitCode > 0) return { ok: false, lines: errorLines(d.tail) };
