@@ -7,9 +7,12 @@
 // first GET / through ship's forward that returns the new text. Prints every edit, the medians,
 // the split (live: compile, sync, restart, first answer; the others: ship's step durations) and the
 // ratios. Prints figures, asserts nothing. Needs the test cluster and Docker; hold the e2e lock:
-//   flock /tmp/ship-e2e.lock node bench/live.mjs [--edits N] [--only live,no-live,one-shot,maven]
+//   flock /tmp/ship-e2e.lock node bench/live.mjs [--edits N] [--only live,no-live,one-shot,maven] [--app gradle]
 // (maven, not in the default set: the compile alone as a process, four ways; needs no cluster:
 //   node bench/live.mjs --only maven)
+// --app gradle: the same three paths on test/fixtures/gradle-spring (a Spring Boot thin jar built by
+// the machine's Gradle 4.4.1), with the Gradle daemon on as in a default Gradle project; the daemon
+// lives in a Gradle user home of the bench's own, stopped (gradle --stop) at the end.
 import { execa } from 'execa';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,9 +25,15 @@ const EDITS = Number(arg('--edits') ?? 5);
 const ONLY = (arg('--only') ?? 'live,no-live,one-shot').split(',');
 const KUBECONFIG = process.env.KUBECONFIG ?? '/var/lib/ship-cluster/kubeconfig';
 const LOAD = 'containerd:/run/ship-cluster/containerd.sock';
-const CONTROLLER = 'src/main/java/com/example/kubernetesspring/HelloController.java';
+const GRADLE = arg('--app') === 'gradle';
+const APP = GRADLE
+  ? { src: 'test/fixtures/gradle-spring', builder: 'gradle', controller: 'src/main/java/demo/App.java', first: 'gradle-spring v1 / first', suffix: ' / first' }
+  : { src: 'examples/kubernetes-test-spring', builder: 'maven', controller: 'src/main/java/com/example/kubernetesspring/HelloController.java', first: 'Hello from kubernetes-spring!', suffix: '' };
+const CONTROLLER = APP.controller;
 const env = { ...process.env, KUBECONFIG, FORCE_COLOR: '0' };
 delete env.CI;
+const gradleHome = GRADLE ? mkdtempSync(join(tmpdir(), 'live-bench-gradle-home-')) : undefined;
+if (gradleHome) env.GRADLE_USER_HOME = gradleHome;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,8 +43,10 @@ const sec = (ms) => (Number.isNaN(ms) ? '-' : `${(ms / 1000).toFixed(2)} s`);
 
 function copyApp() {
   const dir = mkdtempSync(join(tmpdir(), 'live-bench-'));
-  const src = join(repo, 'examples/kubernetes-test-spring');
+  const src = join(repo, APP.src);
   cpSync(src, dir, { recursive: true, filter: (p) => !/\/(build|target|\.gradle)(\/|$)/.test(p.slice(src.length)) });
+  // The fixture turns the daemon off for the tests; a Gradle project has it on by default.
+  if (GRADLE) writeFileSync(join(dir, 'gradle.properties'), 'org.gradle.daemon=true\n');
   return dir;
 }
 
@@ -94,7 +105,7 @@ function jsonEvents(child) {
 
 /** `ship dev` with its JSON events; resolves the first deploy's URL. */
 function startDev(dir, ns, extra) {
-  const child = execa(process.execPath, [cli, 'dev', dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', '0', '--json', ...extra], { env, extendEnv: false, reject: false });
+  const child = execa(process.execPath, [cli, 'dev', dir, '-n', ns, '--builder', APP.builder, '--skip-tests', '--load', LOAD, '--port', '0', '--json', ...extra], { env, extendEnv: false, reject: false });
   const events = jsonEvents(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -129,7 +140,7 @@ async function benchDev(mode) {
       const from = dev.events.length;
       const t0 = Date.now();
       setGreeting(dir, want);
-      const ms = await servedAfter(url, want, t0);
+      const ms = await servedAfter(url, want + APP.suffix, t0);
       // The event that ends this edit's work (a live update, or a redeploy).
       const end = await dev.until((e) => (e.type === 'live' && (e.status === 'end' || e.status === 'fallback')) || e.type === 'dev-run', from);
       const r = { ms };
@@ -157,11 +168,11 @@ async function benchOneShot() {
   try {
     // ship holds the forward; it is stopped once the new text was served.
     const run = (want) => {
-      const child = execa(process.execPath, [cli, dir, '-n', ns, '--builder', 'maven', '--skip-tests', '--load', LOAD, '--port', String(port), '--json'], { env, extendEnv: false, reject: false });
+      const child = execa(process.execPath, [cli, dir, '-n', ns, '--builder', APP.builder, '--skip-tests', '--load', LOAD, '--port', String(port), '--json'], { env, extendEnv: false, reject: false });
       return { child, events: jsonEvents(child), want };
     };
     const first = run('first');
-    await servedAfter(`http://127.0.0.1:${port}/`, 'Hello from kubernetes-spring!', Date.now());
+    await servedAfter(`http://127.0.0.1:${port}/`, APP.first, Date.now());
     first.child.kill('SIGINT');
     await first.child;
     console.log('  one-shot: first deploy done');
@@ -170,7 +181,7 @@ async function benchOneShot() {
       const t0 = Date.now();
       setGreeting(dir, want);
       const r = run(want);
-      const ms = await servedAfter(`http://127.0.0.1:${port}/`, want, t0);
+      const ms = await servedAfter(`http://127.0.0.1:${port}/`, want + APP.suffix, t0);
       r.child.kill('SIGINT');
       await r.child;
       const res = { ms };
@@ -211,8 +222,8 @@ async function benchMaven() {
   }
 }
 
-console.log(`# edit → new text served, ${EDITS} edits each, ${new Date().toISOString()}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-if (ONLY.includes('maven')) {
+console.log(`# ${APP.src} (${APP.builder}): edit → new text served, ${EDITS} edits each, ${new Date().toISOString()}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+if (ONLY.includes('maven') && !GRADLE) {
   console.log('## Maven compile of one changed controller, as a process (the live runs below use the warm Maven: their compile figure)');
   await benchMaven();
 }
@@ -237,3 +248,7 @@ if (all.live && all['one-shot']) {
 }
 if (all.live && all['no-live']) console.log(`live / no-live = ${(median(all.live.map((r) => r.ms)) / median(all['no-live'].map((r) => r.ms))).toFixed(3)}`);
 console.log(`load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+if (gradleHome) {
+  await execa('gradle', ['--stop'], { env, reject: false });
+  rmSync(gradleHome, { recursive: true, force: true });
+}
