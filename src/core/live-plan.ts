@@ -168,6 +168,8 @@ export interface DevImagePlan {
    * app's java process and starts it again when the trigger file changes, in the same container.
    */
   restarter?: boolean;
+  /** JVM options of the project image's own java command (jvm-options.ts), put before ship's. */
+  jvmOptions?: string[];
 }
 
 /** Where the dev image keeps ship's restarter for plain JVM apps. */
@@ -177,11 +179,13 @@ export const RESTARTER_CLASS = 'ShipRestart';
 export const RESTARTER_STARTED = 'ship-restart: started';
 
 /**
- * The java command of the dev pod: the exploded classpath, JDWP with --debug, and either DevTools'
- * restart (Spring Boot: the JVM stays) or ship's restarter around the app's process (plain JVM app).
+ * The java command of the dev pod: the project image's JVM options, the exploded classpath, JDWP
+ * with --debug, and either DevTools' restart (Spring Boot: the JVM stays) or ship's restarter around
+ * the app's process (plain JVM app). The image's options come first so that ship's -D properties
+ * win (the last of two equal ones does); the restarter's own JVM gets none of them.
  */
-export function devCommand(plan: Pick<DevImagePlan, 'mainClass' | 'debugPort' | 'restarter'>): string[] {
-  const app = ['java', ...(plan.debugPort ? [jdwpOption(plan.debugPort)] : []), ...(plan.restarter ? [] : devtoolsProperties()), '-cp', `${DEV_CLASSES}:${DEV_LIB}/*`, plan.mainClass];
+export function devCommand(plan: Pick<DevImagePlan, 'mainClass' | 'debugPort' | 'restarter' | 'jvmOptions'>): string[] {
+  const app = ['java', ...(plan.jvmOptions ?? []), ...(plan.debugPort ? [jdwpOption(plan.debugPort)] : []), ...(plan.restarter ? [] : devtoolsProperties()), '-cp', `${DEV_CLASSES}:${DEV_LIB}/*`, plan.mainClass];
   return plan.restarter ? ['java', '-cp', DEV_LAUNCHER, RESTARTER_CLASS, `${DEV_CLASSES}/${TRIGGER_FILE}`, ...app] : app;
 }
 

@@ -41,6 +41,8 @@ export class LiveDev {
   private debugForwardOpen = false;
   private daemon?: Promise<MavenDaemon | undefined>;
   private forward?: ForwardInfo;
+  /** The JVM-options note said this session (said again only when it changes). */
+  private jvmNoteSaid?: string;
 
   constructor(readonly opts: LiveOptions) {
     if (!opts.live) this.off = '--no-live';
@@ -79,6 +81,7 @@ export class LiveDev {
       });
       this.facts = setup.facts;
       this.setup = { ...setup, project };
+      if (setup.jvmOptionsNote && setup.jvmOptionsNote !== this.jvmNoteSaid) ctx.out.info((this.jvmNoteSaid = setup.jvmOptionsNote));
       // The warm Maven starts now, beside the rest of the deploy, so the first save finds it ready.
       this.warmMaven(ctx, setup);
       ui.title = `dev image · ${setup.image.ref} (${setup.holds.size} files from ${setup.snapshotter.dirs.map((d) => relative(project.dir, d) || '.').join(' + ')}, ${setup.mainClass} on the classpath, restarted by ${setup.restart}${this.opts.debugPort ? `, JDWP :${this.opts.debugPort}` : ''})`;

@@ -39,6 +39,8 @@ export interface DevSetup {
   mainClass: string;
   /** What restarts the app in place: "DevTools 3.5.7", or ship's restarter for a plain JVM app. */
   restart: string;
+  /** Why the project image's JVM options are not in the dev pod (its command is a shell or a script). */
+  jvmOptionsNote?: string;
 }
 
 export interface DevImageStepInput {
@@ -103,7 +105,7 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
   const snapshotter = new OutputSnapshotter(facts.outputDirs);
   const holds = await snapshotter.snapshot();
   if (holds.size === 0) throw new ShipError('build', `The build output (${facts.outputDirs.join(', ')}) is empty after the build.`);
-  const image = await buildDevImage({
+  const { jvmOptionsNote, ...image } = await buildDevImage({
     docker: input.docker,
     base: input.base,
     locate: (path) => snapshotter.locate(path),
@@ -116,5 +118,5 @@ export async function prepareDevImage(input: DevImageStepInput): Promise<DevSetu
     signal: input.signal,
     ...(input.onLine ? { onLine: input.onLine } : {}),
   });
-  return { image, build, snapshotter, holds, mainClass: jar.startClass, restart: boot ? `DevTools ${boot}` : 'ship\'s restarter (a plain JVM app)', facts };
+  return { image, build, snapshotter, holds, mainClass: jar.startClass, restart: boot ? `DevTools ${boot}` : 'ship\'s restarter (a plain JVM app)', ...(jvmOptionsNote ? { jvmOptionsNote } : {}), facts };
 }

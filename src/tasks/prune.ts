@@ -1,8 +1,9 @@
 // After a `ship dev` deploy: remove ship's older images of the app, from the nodes and from
 // Docker. Every edit builds one image (a new jar layer, ~20 MB for the example), so a day of edits
 // kept gigabytes in both places (issue 9, item 5). The choice is imagesToPrune's (src/core/
-// image-prune.ts): only images ship built for this app (its label and its `ship-<hex>` tag), never
-// the newest KEEP_DEV_IMAGES, never one a pod runs. An image is removed from Docker only once the
+// image-prune.ts): only images ship built for this app (its label and one of its tags: `ship-<hex>`,
+// `ship-dev-<hex>`, `ship-<hex>-debug…`), never the newest KEEP_DEV_IMAGES of each of those kinds,
+// never one a pod runs. An image is removed from Docker only once the
 // nodes no longer hold it, so Docker's list stays the record of what is left to remove.
 
 import type { DockerApi } from '../adapters/docker/api.js';
@@ -86,5 +87,5 @@ export function describePrune(app: string, r: PruneResult, where: string | undef
   if (r.removed.length === 0 && r.left.length === 0) return undefined;
   const removed = r.removed.length ? `removed ${r.removed.length} older image${r.removed.length === 1 ? '' : 's'} of ${app} from Docker${where ? ` and ${where}` : ''}` : '';
   const left = r.left.length ? `${r.left.length} left for later (${r.left.slice(0, 2).join(', ')}${r.left.length > 2 ? ', …' : ''})` : '';
-  return `images · ${[removed, left].filter(Boolean).join('; ')}; keeping the newest ${r.keep} and those pods run`;
+  return `images · ${[removed, left].filter(Boolean).join('; ')}; keeping the newest ${r.keep} of each kind and those pods run`;
 }

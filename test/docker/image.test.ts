@@ -1,7 +1,8 @@
 // The Docker adapter and the image step against a real Docker engine: builds of the Gradle fixture
 // and the Spring example (project Dockerfile and ship's generated one), .dockerignore on nested
 // paths, build failures named by step, the unchanged-tag skip, exec with streamed stdin (what the
-// kind loader relies on), and an unreachable daemon.
+// kind loader relies on), an unreachable daemon, and the dev and debug images built on a project
+// image (the JVM options they keep, the app label they carry).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { createDocker } from '../../src/adapters/docker/client.js';
 import { dockerEndpoint } from '../../src/adapters/docker/endpoint.js';
 import { InterruptedError, ShipError } from '../../src/errors.js';
 import { APP_LABEL, DIGEST_LABEL, buildProjectImage, planImage } from '../../src/tasks/image.js';
+import { buildDebugImage, buildDevImage } from '../../src/adapters/live/dev-image.js';
+import { tarOf } from '../../src/adapters/live/tar.js';
 import { ensureBaseImages, ensureDocker } from './helpers.js';
 import { get } from '../support/http.js';
 import { copyProject } from '../support/projects.js';
@@ -136,6 +139,9 @@ describe('docker adapter', () => {
     expect(info?.id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(info?.repoTags).toContain('ship.local/busybox:1');
     expect(info?.os).toBe('linux');
+    // busybox runs `sh` as its CMD and sets no ENTRYPOINT.
+    expect(info?.cmd).toEqual(['sh']);
+    expect(info?.entrypoint).toBeUndefined();
     expect(await docker.inspectImage('ship.local/does-not-exist:nope')).toBeUndefined();
     await docker.tagImage('ship.local/busybox:1', 'ship.local/busybox-tagged', 'test');
     expect((await docker.inspectImage('ship.local/busybox-tagged:test'))?.id).toBe(info?.id);
@@ -472,5 +478,37 @@ describe('image step: the Spring Boot example (Maven build)', () => {
     const app = (await containerOutput(image.ref, ['ls', '/app'])).trim().split('\n').sort();
     expect(app).toEqual(expect.arrayContaining(['BOOT-INF', 'META-INF', 'org']));
     await checkRuns(image.ref);
+  });
+});
+
+describe('dev and debug images on top of a project image', () => {
+  const refs: string[] = [];
+  afterAll(async () => {
+    for (const ref of refs.reverse()) await raw.getImage(ref).remove().catch(() => undefined);
+  });
+
+  it('the dev image\'s java command carries the project image\'s JVM options; both carry the app label (what pruning finds)', async () => {
+    const tag = `ship-${randomBytes(6).toString('hex')}`;
+    const base = { repository: 'ship-test/jvm-options', tag, ref: `ship-test/jvm-options:${tag}` };
+    const dockerfile = 'FROM ship.local/busybox:1\nENTRYPOINT ["java","-Xmx64m","-Dfrom.image=1","-agentlib:jdwp=transport=dt_socket,server=y,address=8000","-jar","/app.jar"]\n';
+    const { id } = await docker.buildImage({ context: tarOf([{ name: 'Dockerfile', from: Buffer.from(dockerfile) }]), dockerfile: 'Dockerfile', tags: [base.ref], labels: { [APP_LABEL]: 'jvm-options' } });
+    refs.push(base.ref);
+    const classesDir = tempDir('ship-dev-classes-');
+    put(classesDir, 'A.class', 'not really a class');
+
+    const dev = await buildDevImage({ docker, base: { ...base, id }, locate: (path) => join(classesDir, path), classes: new Map([['A.class', 'd1']]), jars: [], mainClass: 'A', app: 'jvm-options' });
+    refs.push(dev.ref);
+    expect(dev.jvmOptionsNote).toBeUndefined();
+    const devInfo = (await docker.inspectImage(dev.ref))!;
+    expect(devInfo.entrypoint?.slice(0, 3)).toEqual(['java', '-Xmx64m', '-Dfrom.image=1']);
+    expect(devInfo.entrypoint?.some((a) => a.includes('jdwp'))).toBe(false);
+    expect(devInfo.entrypoint?.slice(-3)).toEqual(['-cp', '/ship-dev/classes:/ship-dev/lib/*', 'A']);
+    expect(devInfo.labels[APP_LABEL]).toBe('jvm-options');
+
+    // The debug image is built without the label: it inherits it from the project image.
+    const debug = await buildDebugImage(docker, { ...base, id }, 5005);
+    refs.push(debug.ref);
+    expect(debug.tag).toBe(`${tag}-debug`);
+    expect((await docker.inspectImage(debug.ref))!.labels[APP_LABEL]).toBe('jvm-options');
   });
 });

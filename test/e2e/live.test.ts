@@ -2,8 +2,9 @@
 // a controller edit and a property edit served without a new image or pod, a dependency added
 // (falls back to the rebuild and says why), a compile error (reported, old code keeps serving),
 // two replicas both updated, a pod deleted after live updates (its replacement serves the current
-// code), and --debug (a real JDWP handshake through the forwarded port). Then Gradle projects
-// (Gradle's `classes`): a Spring Boot app (DevTools fetched by Gradle) and a plain JVM app.
+// code), --debug (a real JDWP handshake through the forwarded port) and the image's JVM options
+// kept in the dev pod's java command. Then Gradle projects (Gradle's `classes`): a Spring Boot app
+// (DevTools fetched by Gradle) and a plain JVM app.
 
 import { execa } from 'execa';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -150,6 +151,8 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
   const session = devSession('examples/kubernetes-test-spring', 'live-e2e', async () => ['--debug-port', String((debugPort = await freePort()))], (dir) => {
     writeFileSync(join(dir, CONTROLLER), controllerSource('Hello v1'));
     writeFileSync(join(dir, PROPERTIES), readFileSync(join(dir, PROPERTIES), 'utf8') + 'live.suffix=first\n');
+    // JVM options in the image's own java command, which the dev pod keeps.
+    writeFileSync(join(dir, 'Dockerfile'), readFileSync(join(dir, 'Dockerfile'), 'utf8').replace('ENTRYPOINT ["java",', 'ENTRYPOINT ["java","-Xss1m","-Dship.e2e.image-option=kept",'));
   });
   let dev: ShipProcess;
   let ns: string;
@@ -164,6 +167,14 @@ describe('ship dev: live update into the running JVM (Spring Boot example, Maven
   it('--debug: the forwarded JDWP port completes a real handshake', async () => {
     expect(await jdwpHandshake(debugPort)).toBe('JDWP-Handshake');
     expect(dev.stderr()).toMatch(new RegExp(`attach to localhost:${debugPort}`));
+  });
+
+  it('the JVM options of the project image\'s java command are in the dev pod\'s, before ship\'s own', async () => {
+    const [pod] = await pods(ns);
+    const argv = (await kubectl(['exec', '-n', ns, pod!.name, '--', 'cat', '/proc/1/cmdline'])).stdout.split('\0');
+    expect(argv.slice(0, 3)).toEqual(['java', '-Xss1m', '-Dship.e2e.image-option=kept']);
+    expect(argv.findIndex((a) => a.startsWith('-agentlib:jdwp'))).toBe(3);
+    expect(argv).not.toContain('-jar');
   });
 
   it('a controller edit is served without a new image and without replacing the pod', async () => {

@@ -67,7 +67,18 @@ describe('pruneDevImages', () => {
     expect(l.asked).toEqual([expected]);
     expect(d.removed).toEqual(expected);
     expect(r).toEqual({ keep: KEEP_DEV_IMAGES, removed: expected, left: [] });
-    expect(describePrune('demo', r, 'node ship-node')).toBe(`images · removed 3 older images of demo from Docker and node ship-node; keeping the newest ${KEEP_DEV_IMAGES} and those pods run`);
+    expect(describePrune('demo', r, 'node ship-node')).toBe(`images · removed 3 older images of demo from Docker and node ship-node; keeping the newest ${KEEP_DEV_IMAGES} of each kind and those pods run`);
+  });
+
+  it('dev and debug images are pruned too, the newest of each kind kept apart from the project images', async () => {
+    const kinds = (n: number): ImageSummary[] => [
+      shipImage(n),
+      { ...shipImage(n), id: `sha256:dev${n}`, repoTags: [`demo:ship-dev-${hex(n)}`], createdMs: 1_000 + n, labels: { 'io.ship.app': 'demo', 'io.ship.dev': 'true' } },
+      { ...shipImage(n), id: `sha256:debug${n}`, repoTags: [`demo:ship-${hex(n)}-debug`] },
+    ];
+    const d = fakeDocker(Array.from({ length: 5 }, (_, n) => kinds(n)).flat());
+    const r = await pruneDevImages({ docker: d.docker, app: 'demo', current: `demo:ship-dev-${hex(4)}`, podImages: async () => [`demo:ship-dev-${hex(0)}`] });
+    expect(r.removed).toEqual([`demo:ship-${hex(1)}`, `demo:ship-${hex(0)}`, `demo:ship-dev-${hex(1)}`, `demo:ship-${hex(1)}-debug`, `demo:ship-${hex(0)}-debug`]);
   });
 
   it('an image a node did not let go of stays in Docker (tried again after the next deploy); one a container uses too', async () => {

@@ -21,4 +21,25 @@ describe('imagesToPrune', () => {
     const images = Array.from({ length: 5 }, (_, i) => img(i));
     expect(imagesToPrune(images, { app: 'demo', keep: 1, inUse: [] })).toEqual([img(3), img(2), img(1), img(0)].map((i) => i.ref));
   });
+
+  it('keeps the newest few of each kind: project, dev and debug images are counted apart', () => {
+    const hex = (n: number) => n.toString(16).padStart(12, '0');
+    const at = (ref: string, n: number): BuiltImage => ({ ref: `demo:${ref}`, app: 'demo', createdMs: 1_000 + n });
+    // One deploy of `ship dev` makes a project image and its dev image (and with --debug --no-live, a debug image).
+    const project = Array.from({ length: 5 }, (_, n) => at(`ship-${hex(n)}`, 10 * n));
+    const dev = Array.from({ length: 5 }, (_, n) => at(`ship-dev-${hex(n)}`, 10 * n + 1));
+    const debug = Array.from({ length: 5 }, (_, n) => at(`ship-${hex(n)}-debug${n % 2 ? '' : 5006}`, 10 * n + 2));
+    const gone = imagesToPrune([...dev, ...debug, ...project], { app: 'demo', inUse: [dev[0]!.ref] });
+    expect(gone).toEqual([project[1], project[0], dev[1], debug[1], debug[0]].map((i) => i!.ref));
+  });
+
+  it('never removes a dev or debug image of another app, of a --tag of the user, or one ship did not label', () => {
+    const images: BuiltImage[] = [
+      ...Array.from({ length: 4 }, (_, n) => ({ ref: `demo:ship-dev-${'a'.repeat(11)}${n}`, app: 'other', createdMs: n })),
+      ...Array.from({ length: 4 }, (_, n) => ({ ref: `demo:v1.${n}-debug`, app: 'demo', createdMs: n })),
+      ...Array.from({ length: 4 }, (_, n) => ({ ref: `demo:ship-${'b'.repeat(11)}${n}-debug`, createdMs: n })),
+      ...Array.from({ length: 4 }, (_, n) => ({ ref: `demo:ship-dev-${n}`, app: 'demo', createdMs: n })),
+    ];
+    expect(imagesToPrune(images, { app: 'demo', keep: 1, inUse: [] })).toEqual([]);
+  });
 });

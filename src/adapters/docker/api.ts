@@ -38,6 +38,9 @@ export interface ImageInfo {
   labels: Record<string, string>;
   /** diffIDs of the layers, bottom first (RootFS.Layers). */
   layers?: string[];
+  /** What a container of the image runs: Config.Entrypoint, then Config.Cmd (absent when unset). */
+  entrypoint?: string[];
+  cmd?: string[];
 }
 
 /** One image as `docker image ls` lists it. */

@@ -165,6 +165,8 @@ export function createDocker(env: NodeJS.ProcessEnv): DockerApi {
           ...((i as { Variant?: string }).Variant ? { variant: (i as { Variant?: string }).Variant } : {}),
           labels: (i.Config?.Labels as Record<string, string> | null) ?? {},
           layers: i.RootFS?.Layers ?? [],
+          ...(i.Config?.Entrypoint ? { entrypoint: argv(i.Config.Entrypoint) } : {}),
+          ...(i.Config?.Cmd ? { cmd: argv(i.Config.Cmd) } : {}),
         };
       } catch (e) {
         if (statusOf(e) === 404) return undefined;
@@ -338,4 +340,9 @@ export function versionAtLeast(v: string, major: number, minor: number): boolean
 export function platformJson(p: string): { os: string; architecture: string; variant?: string } {
   const [os, architecture, variant] = p.split('/');
   return { os: os || 'linux', architecture: architecture || 'amd64', ...(variant ? { variant } : {}) };
+}
+
+/** Config.Entrypoint / Config.Cmd: an argument list (the engine stores the shell form as `/bin/sh -c …` already). */
+function argv(v: string | string[]): string[] {
+  return Array.isArray(v) ? v : [v];
 }

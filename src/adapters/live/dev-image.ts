@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { DockerApi } from '../docker/api.js';
 import { join } from 'node:path';
 import { RESTARTER_CLASS, debugDockerfile, devDockerfile, libNames, type DevImagePlan, type OutputSnapshot } from '../../core/live-plan.js';
+import { jvmOptionsOf } from '../../core/jvm-options.js';
 import { tarOf, type TarEntry } from './tar.js';
 import type { ImageResult } from '../../core/model.js';
 
@@ -44,14 +45,18 @@ export async function devTag(input: Omit<DevImageInput, 'docker' | 'locate'>, do
   return `ship-dev-${h.digest('hex').slice(0, 12)}`;
 }
 
-export async function buildDevImage(input: DevImageInput): Promise<ImageResult> {
+/** The dev image, and why the project image's JVM options could not be carried into it (when they could not). */
+export async function buildDevImage(input: DevImageInput): Promise<ImageResult & { jvmOptionsNote?: string }> {
   const names = libNames(input.jars);
-  const plan: DevImagePlan = { baseRef: input.base.ref, mainClass: input.mainClass, libs: names, ...(input.debugPort ? { debugPort: input.debugPort } : {}), ...(input.restarterDir ? { restarter: true } : {}) };
+  const baseInfo = await input.docker.inspectImage(input.base.ref);
+  const jvm = jvmOptionsOf(baseInfo?.entrypoint, baseInfo?.cmd);
+  const note = jvm.note ? { jvmOptionsNote: jvm.note } : {};
+  const plan: DevImagePlan = { baseRef: input.base.ref, mainClass: input.mainClass, libs: names, ...(input.debugPort ? { debugPort: input.debugPort } : {}), ...(input.restarterDir ? { restarter: true } : {}), ...(jvm.options.length ? { jvmOptions: jvm.options } : {}) };
   const dockerfile = devDockerfile(plan);
   const tag = await devTag(input, dockerfile);
   const ref = `${input.base.repository}:${tag}`;
   const existing = await input.docker.inspectImage(ref);
-  if (existing) return { id: existing.id, repository: input.base.repository, tag, ref, unchanged: true };
+  if (existing) return { id: existing.id, repository: input.base.repository, tag, ref, unchanged: true, ...note };
 
   const entries: TarEntry[] = [{ name: 'Dockerfile', from: Buffer.from(dockerfile), mode: 0o644 }, { name: 'ship-dev', from: 'directory' }, { name: 'ship-dev/classes', from: 'directory' }, { name: 'ship-dev/lib', from: 'directory', mode: 0o755 }];
   const dirs = new Set<string>();
@@ -79,7 +84,7 @@ export async function buildDevImage(input: DevImageInput): Promise<ImageResult> 
     ...(input.signal ? { signal: input.signal } : {}),
     ...(input.onLine ? { onLine: input.onLine } : {}),
   });
-  return { id, repository: input.base.repository, tag, ref, unchanged: false };
+  return { id, repository: input.base.repository, tag, ref, unchanged: false, ...note };
 }
 
 /** `ship --debug`: the project image with the JDWP agent switched on (JAVA_TOOL_OPTIONS). */
