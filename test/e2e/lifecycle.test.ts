@@ -113,6 +113,8 @@ describe('--replicas 3 with the fixture\'s Pod manifest', () => {
   });
 });
 
+// The rebuild-and-redeploy loop (--no-live): live update of the same Gradle app into its running
+// pod is test/e2e/live.test.ts's subject.
 describe('ship dev: the inner loop', () => {
   let ns: string;
   const app = copyProject('test/fixtures/gradle-app');
@@ -129,7 +131,7 @@ describe('ship dev: the inner loop', () => {
   });
 
   it('deploys and serves v1 on the URL of its first summary', async () => {
-    dev = spawnShip(['dev', app.dir, '-n', ns, '--load', LOAD, '--port', '0']);
+    dev = spawnShip(['dev', app.dir, '-n', ns, '--load', LOAD, '--port', '0', '--no-live']);
     const summary = await dev.next((e) => e.type === 'summary', { from: 0, timeoutMs: 600_000 });
     url = summary.url as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -198,7 +200,7 @@ describe('ship dev: the inner loop', () => {
 
   it('--cleanup: a second run picks up an edit made during its first deploy; Ctrl-C deletes the pods it deployed', async () => {
     setGreeting(app.dir, '    static final String GREETING = "hello from gradle-app v4";');
-    const again = spawnShip(['dev', app.dir, '-n', ns, '--load', LOAD, '--port', '0', '--cleanup']);
+    const again = spawnShip(['dev', app.dir, '-n', ns, '--load', LOAD, '--port', '0', '--cleanup', '--no-live']);
     dev = again;
     // The jar (v4) is built; an edit now arrives while the first deploy is still going.
     await again.next((e) => e.type === 'step' && e.step === 'image' && e.status === 'start', { from: 0, timeoutMs: 300_000 });
