@@ -263,7 +263,9 @@ describe('ship dev: live update reaches every replica', () => {
     const { dev, ns, dir } = session;
     const before = await pods(ns);
     expect(before.map((p) => p.name)).toEqual(['spring-pod-1', 'spring-pod-2']);
-    for (const p of before) expect(await podBody(ns, p.name)).toBe('Replica v1 / none');
+    // The example's pod has no readiness probe: Ready comes before Tomcat listens, and ship's first
+    // answer came from one of the two pods only. So each pod is asked until it answers.
+    for (const p of before) await until(`${p.name} serving v1`, async () => (await podBody(ns, p.name)) === 'Replica v1 / none', { timeoutMs: 60_000 });
     const from = dev.events.length;
     writeFileSync(join(dir, CONTROLLER), controllerSource('Replica live 2'));
     const end = await dev.next(liveEnd, { from, timeoutMs: 180_000 });
