@@ -19,13 +19,7 @@ export interface WrapperState {
 
 /** The wrapper the build command runs (./gradlew or ./mvnw) and its distribution's cache state. */
 export function wrapperState(projectDir: string, command: string, env: NodeJS.ProcessEnv): WrapperState | undefined {
-  const read = (rel: string) => {
-    try {
-      return readFileSync(join(projectDir, rel), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
+  const read = (rel: string) => readText(projectDir, rel);
   if (command === './gradlew') {
     const text = read('gradle/wrapper/gradle-wrapper.properties');
     const d = text ? gradleWrapperDistribution(text) : undefined;
@@ -46,6 +40,14 @@ export function wrapperState(projectDir: string, command: string, env: NodeJS.Pr
     return { distribution: d, cachePath: join(base, d.cacheDir), cached: unpackedMavenHomes(base, d.cacheDir).length > 0 };
   }
   return undefined;
+}
+
+function readText(projectDir: string, rel: string): string | undefined {
+  try {
+    return readFileSync(join(projectDir, rel), 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function mavenUserHome(env: NodeJS.ProcessEnv): string {
@@ -72,13 +74,8 @@ function unpackedMavenHomes(base: string, cacheDir: string): string[] {
  * same Maven then); undefined before that, or without wrapper properties.
  */
 export function mavenWrapperHome(projectDir: string, env: NodeJS.ProcessEnv): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(projectDir, '.mvn/wrapper/maven-wrapper.properties'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const d = mavenWrapperDistribution(text);
+  const text = readText(projectDir, '.mvn/wrapper/maven-wrapper.properties');
+  const d = text ? mavenWrapperDistribution(text) : undefined;
   return d ? unpackedMavenHomes(mavenUserHome(env), d.cacheDir)[0] : undefined;
 }
 

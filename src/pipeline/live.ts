@@ -14,7 +14,7 @@ import { currentPods, liveUpdate, podsChanged, type LiveOutcome, type LiveSessio
 import { waitForAnswer } from '../tasks/smoke.js';
 import { formatDuration } from './run.js';
 import { MavenDaemon, findMavenHome } from '../adapters/live/maven-daemon.js';
-import { liveCacheDir } from '../adapters/live/maven.js';
+import { liveCacheDir } from '../adapters/live/cache-dir.js';
 import { buildFilesText } from '../adapters/live/build-tool.js';
 import { mavenWrapperHome } from '../adapters/wrapper-dist.js';
 import type { RunContext } from './context.js';

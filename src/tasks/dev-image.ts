@@ -9,7 +9,7 @@ import { readJarInfo } from '../adapters/jar.js';
 import { chooseJar } from '../core/project.js';
 import { runBuild } from './build.js';
 import { fileView } from '../adapters/fs-view.js';
-import { liveCacheDir } from '../adapters/live/maven.js';
+import { liveCacheDir } from '../adapters/live/cache-dir.js';
 import { compileLive, devJars, liveFacts } from '../adapters/live/build-tool.js';
 import { OutputSnapshotter } from '../adapters/live/output-snapshot.js';
 import { restarterClasses } from '../adapters/live/restarter.js';

@@ -5,11 +5,9 @@
 
 import { mkdtemp, readFile, rm, stat, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { homeDirectory } from '../home.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ShipError } from '../../errors.js';
 import type { ProcessRunner } from '../process.js';
-import { cacheDirectory } from '../../core/cache-dir.js';
 import type { DevFacts } from '../../core/live-build.js';
 import type { MavenDaemon } from './maven-daemon.js';
 
@@ -115,11 +113,6 @@ export function errorLines(tail: string[]): string[] {
   const advice = /^\[ERROR\]\s*(-> \[Help|\[Help \d|Re-run Maven|For more information|To see the full|$)/;
   const errors = tail.filter((l) => /\[ERROR\]/.test(l) && !advice.test(l.trim()));
   return (errors.length ? errors : tail).slice(0, 20);
-}
-
-/** Where live update keeps what it fetches and compiles once (devtools jars, the warm Maven's helper): ship's cache. */
-export function liveCacheDir(env: NodeJS.ProcessEnv): string {
-  return cacheDirectory(env, env.HOME ?? homeDirectory()) ?? join(tmpdir(), 'ship-cache');
 }
 
 export const DEVTOOLS = 'org.springframework.boot:spring-boot-devtools';
